@@ -1,0 +1,36 @@
+"""Entry script (rule clean_derive): raw exports -> cleaned tables, queries, analysis dataset."""
+from rtw.entry import run
+
+
+def main(smk):
+    import logging
+    from pathlib import Path
+
+    from rtw.blinding import blind_frame, blind_labels
+    from rtw.cleaning import clean_tables
+    from rtw.derivation import check_config_columns, consort_counts, derive_analysis
+    from rtw.io import atomic_write_csv, atomic_write_parquet
+
+    cfg = smk.params.config
+    tables, queries = clean_tables(smk.params.raw_dir, cfg, smk.params.schemas)
+    analysis = derive_analysis(tables, cfg)
+    check_config_columns(analysis, cfg, "results/data/analysis.parquet (derived)")
+    consort = consort_counts(tables, analysis, cfg)
+    if smk.params.blinded:
+        mapping = blind_labels(cfg)
+        analysis = blind_frame(analysis, mapping)
+        consort = blind_frame(consort, {**mapping, "all": "all"})
+        tables["baseline"] = blind_frame(tables["baseline"], mapping)
+    log = logging.getLogger("rtw.clean_derive")
+    log.info("%d participants, %d data queries", len(analysis), len(queries))
+    clean_dir = Path(smk.output.clean)
+    clean_dir.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        atomic_write_parquet(df, clean_dir / f"{name}.parquet")
+    atomic_write_parquet(analysis, smk.output.analysis)
+    atomic_write_csv(analysis, smk.output.analysis_csv)
+    atomic_write_csv(queries, smk.output.queries)
+    atomic_write_csv(consort, smk.output.consort)
+
+
+run(main, snakemake)  # noqa: F821

@@ -1,0 +1,21 @@
+"""Entry script (rule import_table): a bring-your-own analysis table -> analysis dataset."""
+from rtw.entry import run
+
+
+def main(smk):
+    from rtw.blinding import blind_frame, blind_labels
+    from rtw.cleaning import QUERY_COLUMNS
+    from rtw.importer import import_analysis_table
+    from rtw.io import atomic_write_csv, atomic_write_parquet
+    import pandas as pd
+
+    cfg = smk.params.config
+    df = import_analysis_table(smk.input.table, cfg)
+    if smk.params.blinded:
+        df = blind_frame(df, blind_labels(cfg))
+    atomic_write_parquet(df, smk.output.analysis)
+    atomic_write_csv(df, smk.output.analysis_csv)
+    atomic_write_csv(pd.DataFrame(columns=QUERY_COLUMNS), smk.output.queries)
+
+
+run(main, snakemake)  # noqa: F821

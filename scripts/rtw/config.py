@@ -1,0 +1,74 @@
+"""Config normalisation and semantic checks (beyond the JSON Schema).
+
+The Snakefile validates ``config`` against ``workflow/schemas/config.schema.yaml``
+(which also fills in defaults); :func:`normalise` then gives the library one
+shape: ``outcomes.time_to_event`` is always a list of dicts with a ``name``,
+``outcomes.count`` a dict with a ``name`` (or ``None``), ``continuous`` and
+``binary`` lists, ``trial.arm_names`` defaulting to the labels.
+"""
+from __future__ import annotations
+
+import copy
+
+
+class ConfigError(ValueError):
+    """The config is internally inconsistent (names the key and what was expected)."""
+
+
+def normalise(config: dict) -> dict:
+    cfg = copy.deepcopy(dict(config))
+    trial = cfg.setdefault("trial", {})
+    arms = trial.get("arms") or {}
+    if not arms.get("control") or not arms.get("intervention"):
+        raise ConfigError("config trial.arms needs both 'control' and 'intervention' labels")
+    if arms["control"] == arms["intervention"]:
+        raise ConfigError(f"config trial.arms: control and intervention are both {arms['control']!r}; "
+                          "expected two different arm labels")
+    names = trial.setdefault("arm_names", {}) or {}
+    for lab in arms.values():
+        names.setdefault(lab, str(lab))
+    trial["arm_names"] = names
+    trial.setdefault("arm_colours", {})
+    oc = cfg.setdefault("outcomes", {}) or {}
+    tte = oc.get("time_to_event")
+    if tte is None:
+        tte = []
+    elif isinstance(tte, dict):
+        tte = [tte]
+    seen = set()
+    for i, o in enumerate(tte):
+        o.setdefault("name", "time_to_event" if len(tte) == 1 else f"time_to_event_{i + 1}")
+        o.setdefault("label", o["name"])
+        o.setdefault("event_value", 1)
+        if o["name"] in seen:
+            raise ConfigError(f"config outcomes.time_to_event: duplicated name {o['name']!r}")
+        seen.add(o["name"])
+    oc["time_to_event"] = tte
+    cnt = oc.get("count")
+    if cnt:
+        cnt.setdefault("name", "count")
+        cnt.setdefault("label", cnt["name"])
+    oc["count"] = cnt or None
+    for kind in ("continuous", "binary"):
+        lst = oc.get(kind) or []
+        for o in lst:
+            o.setdefault("label", o["name"])
+        oc[kind] = lst
+    cfg["outcomes"] = oc
+    for key in ("covariates", "stratification_factors", "subgroups"):
+        cfg[key] = list(cfg.get(key) or [])
+    return cfg
+
+
+def outcome_names(config: dict, kind: str) -> list[str]:
+    oc = normalise(config)["outcomes"]
+    if kind == "count":
+        return [oc["count"]["name"]] if oc["count"] else []
+    return [o["name"] for o in oc[kind]]
+
+
+def tte_outcome(config: dict, name: str) -> dict:
+    for o in normalise(config)["outcomes"]["time_to_event"]:
+        if o["name"] == name:
+            return o
+    raise ConfigError(f"no time_to_event outcome named {name!r}")

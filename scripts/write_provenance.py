@@ -1,0 +1,12 @@
+"""Entry script (rule provenance): results/provenance.json."""
+from rtw.entry import run
+
+
+def main(smk):
+    from rtw.provenance import build, write
+    rec = build(list(smk.input.inputs), list(smk.input.outputs), smk.params.config,
+                smk.params.repo, seeds=dict(smk.params.seeds))
+    write(rec, smk.output[0])
+
+
+run(main, snakemake)  # noqa: F821

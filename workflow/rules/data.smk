@@ -1,0 +1,70 @@
+# Data stage: synthetic trial -> raw exports -> cleaned tables -> analysis dataset.
+
+if SOURCE == "synthetic":
+
+    rule simulate_trial:
+        output:
+            **{t: f"{RAW_DIR}/{t}.{RAW_FMT}" for t in RAW_TABLES},
+        params:
+            synthetic=CFG["synthetic"],
+            seed=CFG["seed"],
+            arms=CFG["trial"]["arms"],
+            trial=CFG["trial"],
+        log:
+            "results/logs/simulate_trial.log",
+        conda:
+            ENV
+        input:
+            lib=lib("simulation"),
+        script:
+            "../../scripts/simulate_trial.py"
+
+
+if SOURCE in ("synthetic", "raw"):
+
+    rule clean_derive:
+        input:
+            **raw_inputs(),
+            lib=lib("cleaning", "derivation", "blinding"),
+        output:
+            analysis="results/data/analysis.parquet",
+            analysis_csv="results/data/analysis.csv",
+            queries="results/data/queries.csv",
+            consort="results/data/consort.csv",
+            clean=directory("results/data/clean"),
+        params:
+            raw_dir=RAW_DIR,
+            schemas=SCHEMAS,
+            trial=CFG["trial"],
+            derivation=CFG["derivation"],
+            blinded=CFG["blinded"],
+            blind_seed=CFG["blind_seed"],
+            config=CFG,
+        log:
+            "results/logs/clean_derive.log",
+        conda:
+            ENV
+        script:
+            "../../scripts/clean_derive.py"
+
+else:
+
+    rule import_table:
+        input:
+            table=CFG["data"]["table"],
+            lib=lib("importer", "derivation", "blinding"),
+        output:
+            analysis="results/data/analysis.parquet",
+            analysis_csv="results/data/analysis.csv",
+            queries="results/data/queries.csv",
+        params:
+            columns=CFG["data"]["columns"],
+            blinded=CFG["blinded"],
+            blind_seed=CFG["blind_seed"],
+            config=CFG,
+        log:
+            "results/logs/import_table.log",
+        conda:
+            ENV
+        script:
+            "../../scripts/import_table.py"

@@ -1,0 +1,20 @@
+# Report stage: provenance of the run (the HTML report is built by `snakemake --report`).
+
+
+rule provenance:
+    input:
+        inputs=input_files(),
+        outputs=[o for o in all_outputs() if o != "results/provenance.json"],
+        lib=lib("provenance"),
+    output:
+        "results/provenance.json",
+    params:
+        config=CFG,
+        seeds={"seed": CFG["seed"], "blind_seed": CFG["blind_seed"]},
+        repo=workflow.basedir,
+    log:
+        "results/logs/provenance.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/write_provenance.py"
