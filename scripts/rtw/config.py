@@ -57,7 +57,27 @@ def normalise(config: dict) -> dict:
     cfg["outcomes"] = oc
     for key in ("covariates", "stratification_factors", "subgroups"):
         cfg[key] = list(cfg.get(key) or [])
+    _roles_in_references(cfg)
     return cfg
+
+
+def _roles_in_references(cfg: dict) -> None:
+    """With a bring-your-own table, a config reference to a column mapped to a role
+    (e.g. ``strata: site`` with ``data.columns.practice: site``) is rewritten to
+    the role's name, because the imported table carries the column under it."""
+    data = cfg.get("data") or {}
+    if data.get("source") != "table":
+        return
+    ren = {src: role for role, src in (data.get("columns") or {}).items() if src and src != role}
+    if not ren:
+        return
+    for key in ("strata", "cluster"):
+        if cfg.get(key) in ren:
+            cfg[key] = ren[cfg[key]]
+    for key in ("covariates", "stratification_factors"):
+        cfg[key] = [ren.get(c, c) for c in cfg[key]]
+    for sg in cfg["subgroups"]:
+        sg["column"] = ren.get(sg["column"], sg["column"])
 
 
 def outcome_names(config: dict, kind: str) -> list[str]:

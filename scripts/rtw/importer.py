@@ -21,9 +21,6 @@ def import_analysis_table(path, config: dict) -> pd.DataFrame:
     cfg = normalise(config)
     path = str(path)
     df = read_table(path, as_text=False)
-    if path.lower().endswith((".csv", ".xlsx")):
-        # typed read for a derived table: numbers as numbers, ids and labels as text
-        df = df.apply(lambda s: pd.to_numeric(s, errors="ignore") if s.dtype == object else s)
     if len(df) == 0:
         raise InputError("table has a header but no data rows", file=path, row=2,
                          expected="one row per participant")

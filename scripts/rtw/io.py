@@ -28,6 +28,8 @@ class InputError(Exception):
 
     def __init__(self, message: str, *, file=None, row=None, column=None,
                  value=None, expected=None):
+        if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+            value = value.item()            # numpy scalar -> plain Python for the message
         self.file, self.row, self.column = file, row, column
         self.value, self.expected = value, expected
         parts = []
@@ -43,6 +45,7 @@ class InputError(Exception):
             detail += f" Found {value!r}."
         if expected is not None:
             detail += f" Expected {expected}."
+        message = message if message.endswith((".", "?", "!")) else message + "."
         super().__init__(f"{where}{message}{detail}")
 
 
@@ -92,7 +95,7 @@ def read_table(path, *, as_text: bool = True) -> pd.DataFrame:
     try:
         if ext == ".csv":
             try:
-                df = pd.read_csv(path, dtype=str, keep_default_na=False,
+                df = pd.read_csv(path, dtype=str if as_text else None, keep_default_na=False,
                                  na_values=[""], encoding="utf-8")
             except UnicodeDecodeError as e:
                 raise InputError(
@@ -105,7 +108,7 @@ def read_table(path, *, as_text: bool = True) -> pd.DataFrame:
                 raise InputError(f"CSV could not be parsed: {e}", file=str(path),
                                  expected="comma-separated values, one record per line") from None
         elif ext == ".xlsx":
-            df = pd.read_excel(path, dtype=str, engine="openpyxl")
+            df = pd.read_excel(path, dtype=str if as_text else None, engine="openpyxl")
         elif ext == ".parquet":
             df = pd.read_parquet(path)
         elif ext == ".dta":
@@ -119,9 +122,15 @@ def read_table(path, *, as_text: bool = True) -> pd.DataFrame:
         raise InputError(f"file could not be read as {ext}: {type(e).__name__}: {e}",
                          file=str(path)) from None
     df.columns = [str(c).strip() for c in df.columns]
-    if ext in (".csv", ".xlsx"):
+    if ext in (".csv", ".xlsx") and as_text:
         df = df.apply(lambda s: s.str.strip() if s.dtype == object else s)
         df = df.replace({"": None})
+    elif ext in (".dta", ".sav"):
+        # Stata and SPSS have no missing string: an empty string is a missing value
+        for c in df.columns:
+            if df[c].dtype == object:
+                s = df[c].astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+                df[c] = s.where(s != "", None)
     return df
 
 
@@ -136,11 +145,17 @@ def write_table(df: pd.DataFrame, path) -> None:
         _atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
     elif ext == ".xlsx":
         _atomic(path, lambda tmp: df.to_excel(tmp, index=False, engine="openpyxl"))
-    elif ext == ".dta":
-        _atomic(path, lambda tmp: df.to_stata(tmp, write_index=False, version=118))
-    elif ext == ".sav":
-        import pyreadstat
-        _atomic(path, lambda tmp: pyreadstat.write_sav(df, str(tmp)))
+    elif ext in (".dta", ".sav"):
+        # no missing string in Stata/SPSS: write None as an empty string
+        out = df.copy()
+        for c in out.columns:
+            if out[c].dtype == object:
+                out[c] = out[c].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
+        if ext == ".dta":
+            _atomic(path, lambda tmp: out.to_stata(tmp, write_index=False, version=118))
+        else:
+            import pyreadstat
+            _atomic(path, lambda tmp: pyreadstat.write_sav(out, str(tmp)))
     else:
         raise InputError("unsupported output type", file=str(path), value=ext)
 

@@ -39,8 +39,8 @@ def raw_table(name):
         p = Path(RAW_DIR) / f"{name}.{ext}"
         if p.exists():
             return str(p)
-    # missing: let the cleaning step report it with the expected file names
-    return []
+    # missing: Snakemake reports the expected file as a missing input
+    return f"{RAW_DIR}/{name}.csv"
 
 
 def raw_inputs():

@@ -33,7 +33,7 @@ if SOURCE in ("synthetic", "raw"):
             consort="results/data/consort.csv",
             clean=directory("results/data/clean"),
         params:
-            raw_dir=RAW_DIR,
+            raw_dir=lambda w, input: os.path.dirname(input.baseline),
             schemas=SCHEMAS,
             trial=CFG["trial"],
             derivation=CFG["derivation"],

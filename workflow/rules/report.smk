@@ -11,7 +11,7 @@ rule provenance:
     params:
         config=CFG,
         seeds={"seed": CFG["seed"], "blind_seed": CFG["blind_seed"]},
-        repo=workflow.basedir,
+        repo=lambda w, input: str(Path(input.lib[0]).parents[2]),
     log:
         "results/logs/provenance.log",
     conda:

@@ -1,0 +1,33 @@
+"""Shared test helpers: small synthetic trials written to a folder."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+
+from rtw.config import normalise
+from rtw.io import write_table
+from rtw.simulation import simulate_trial
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMAS = ROOT / "workflow" / "schemas"
+
+
+def default_config() -> dict:
+    with open(ROOT / "config" / "config.yaml", encoding="utf-8") as fh:
+        return normalise(yaml.safe_load(fh))
+
+
+def write_synthetic(folder, seed=20200904, fmt="csv", config=None, **overrides) -> dict:
+    """Write a WAVE-like synthetic trial's raw tables to ``folder``; returns the tables."""
+    cfg = config or default_config()
+    syn = copy.deepcopy(cfg["synthetic"])
+    syn.update(overrides)
+    arms = (cfg["trial"]["arms"]["control"], cfg["trial"]["arms"]["intervention"])
+    tables = simulate_trial(syn, seed=seed, arms=arms)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        write_table(df, folder / f"{name}.{fmt}")
+    return tables
