@@ -18,6 +18,8 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/survival.smk"
+include: "workflow/rules/regression.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/report.smk"
 

@@ -25,10 +25,29 @@ if SOURCE == "table" and not CFG["data"].get("table"):
                         "analysis table) is not set")
 
 
+import re as _re
+
+_LIB = Path(workflow.basedir) / "scripts" / "rtw"
+_IMPORT = _re.compile(r"^\s*(?:from\s+(?:rtw)?\.(\w+)\s+import|from\s+(?:rtw|\.)\s+import\s+([\w, ]+)|import\s+rtw\.(\w+))", _re.M)
+
+
+def _lib_closure(modules):
+    """Modules of scripts/rtw/ reachable by imports from ``modules``."""
+    seen, todo = set(), list(modules)
+    while todo:
+        m = todo.pop()
+        if m in seen or not (_LIB / f"{m}.py").exists():
+            continue
+        seen.add(m)
+        for a, b, c in _IMPORT.findall((_LIB / f"{m}.py").read_text(encoding="utf-8")):
+            todo += [x.strip() for x in (a or b or c).split(",") if x.strip()]
+    return seen
+
+
 def lib(*modules):
-    """Library files a rule depends on (a change in them reruns the rule)."""
-    base = Path(workflow.basedir) / "scripts" / "rtw"
-    return [str(base / f"{m}.py") for m in ("__init__", "io", "config", "estimates", "entry") + modules]
+    """Library files a rule depends on, following imports (a change in them reruns the rule)."""
+    mods = _lib_closure(("__init__", "entry", "estimates", "io", "config") + modules)
+    return [str(_LIB / f"{m}.py") for m in sorted(mods)]
 
 
 def raw_table(name):
@@ -54,9 +73,31 @@ def input_files():
     return [p for p in raw_inputs().values() if p]
 
 
+COUNT = CFG["outcomes"]["count"]
+HAS_CONT = bool(CFG["outcomes"]["continuous"])
+HAS_BIN = bool(CFG["outcomes"]["binary"])
+HAS_SUBGROUPS = bool(CFG["subgroups"]) and bool(COUNT)
+HAS_DELIVERY = SOURCE != "table"
+
+
 def estimate_files():
     files = ["results/estimates/descriptive.csv"]
+    files += [f"results/estimates/survival_{o}.csv" for o in TTE]
+    if COUNT:
+        files += ["results/estimates/primary.csv", "results/estimates/sensitivity.csv"]
+    if HAS_CONT:
+        files.append("results/estimates/continuous.csv")
+    if HAS_BIN:
+        files.append("results/estimates/binary.csv")
+    if HAS_SUBGROUPS:
+        files.append("results/estimates/subgroups.csv")
+    if HAS_DELIVERY:
+        files.append("results/estimates/delivery.csv")
     return files
+
+
+def tte_params(wildcards):
+    return next(o for o in CFG["outcomes"]["time_to_event"] if o["name"] == wildcards.outcome)
 
 
 def all_outputs():
@@ -67,6 +108,7 @@ def all_outputs():
         "results/tables/estimates.csv",
         "results/provenance.json",
     ]
+    out += [f"results/tables/survival/{o}_summary.csv" for o in TTE]
     if SOURCE != "table":
         out.append("results/data/consort.csv")
     return out

@@ -1,0 +1,32 @@
+# Survival stage (SPEC A5-A11): one job per time-to-event outcome.
+
+
+rule survival:
+    input:
+        analysis="results/data/analysis.parquet",
+        lib=lib("survival"),
+    output:
+        estimates="results/estimates/survival_{outcome}.csv",
+        km_curves="results/tables/survival/{outcome}_km_curves.csv",
+        km_at_risk="results/tables/survival/{outcome}_km_at_risk.csv",
+        cif_curves="results/tables/survival/{outcome}_cif_curves.csv",
+        zph_residuals="results/tables/survival/{outcome}_zph_residuals.csv",
+        summary=report(
+            "results/tables/survival/{outcome}_summary.csv",
+            caption="../report/survival_table.rst",
+            category="Tables",
+            subcategory="Survival",
+        ),
+    params:
+        config=CFG,
+        outcome=tte_params,
+    wildcard_constraints:
+        outcome="|".join(TTE) if TTE else "none",
+    log:
+        "results/logs/survival_{outcome}.log",
+    benchmark:
+        "results/benchmarks/survival_{outcome}.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/fit_survival.py"
