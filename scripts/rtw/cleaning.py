@@ -323,6 +323,13 @@ def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]
     # ---- intervention: contacts in the control arm are kept and queried ----
     iv = tables["intervention"]
     arm_of = dict(zip(b["participant_id"], b["arm"]))
+    wctrl = ((w["level"] == "intervention") & (w["participant_id"].map(arm_of) == arms["control"])).to_numpy()
+    if wctrl.any():
+        idx = np.flatnonzero(wctrl)
+        q.add("withdrawals", w["source_row"].to_numpy()[idx], w["participant_id"].to_numpy()[idx],
+              "level", w["level"].to_numpy()[idx],
+              "withdrawal from the intervention recorded for a control-arm participant",
+              "kept; follow-up continues (no censoring)")
     ctrl = (iv["participant_id"].map(arm_of) == arms["control"]).to_numpy()
     if ctrl.any():
         idx = np.flatnonzero(ctrl)

@@ -92,3 +92,18 @@ def tte_outcome(config: dict, name: str) -> dict:
         if o["name"] == name:
             return o
     raise ConfigError(f"no time_to_event outcome named {name!r}")
+
+
+def analysis_config(config: dict) -> dict:
+    """The config every rule after the data step sees (and provenance records).
+
+    :func:`normalise`, then in blinded mode :func:`rtw.blinding.blind_config`
+    (arms ``A``/``B``) without ``blind_seed``, so no output can name a true arm
+    or recompute the permutation.
+    """
+    cfg = normalise(config)
+    if cfg.get("blinded"):
+        from .blinding import blind_config
+        cfg = blind_config(cfg)
+        cfg.pop("blind_seed", None)
+    return cfg

@@ -295,6 +295,9 @@ def simulate_trial(params: Params | dict | None = None, seed: int = 1,
     n_wd = int(rng.binomial(n, p.withdrawal_rate))
     wd_idx = rng.choice(n, n_wd, replace=False)
     wd_level = rng.choice(np.array(["intervention", "followup", "full"]), n_wd, p=[0.3, 0.4, 0.3])
+    # only intervention-arm participants can withdraw from the intervention alone
+    ctrl_int = (arm[wd_idx] == 0) & (wd_level == "intervention")
+    wd_level[ctrl_int] = rng.choice(np.array(["followup", "full"]), int(ctrl_int.sum()))
     # participants lost to follow-up withdraw early; others late enough to keep the primary
     wd_day = np.where(lost[wd_idx], rng.integers(5, 40, n_wd), rng.integers(113, 176, n_wd))
     wd_day_full = np.full(n, np.inf)

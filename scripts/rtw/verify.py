@@ -143,7 +143,7 @@ def load_config(paths: Sequence, root: Path, *, resolve: bool = True) -> dict:
         if _validate is not None:
             _validate(merged, str(schema), set_default=True)
     try:
-        from rtw.config import normalise as _normalise
+        from rtw.config import analysis_config as _normalise
     except ImportError:
         _normalise = None
     if _normalise is not None:

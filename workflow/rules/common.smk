@@ -5,12 +5,17 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
-from rtw.config import ConfigError, normalise  # noqa: E402
+from rtw.config import ConfigError, analysis_config, normalise  # noqa: E402
 
 try:
     CFG = normalise(config)
 except ConfigError as e:
     raise WorkflowError(f"config error: {e}")
+
+# Config seen by all steps after the data step. In blinded mode the arms are
+# relabelled A/B there (and in the analysis dataset), so no output carries a
+# true label.  Only clean_derive / import_table see the true labels.
+ACFG = analysis_config(CFG)
 
 SOURCE = CFG["data"]["source"]
 RAW_DIR = CFG["data"]["raw_dir"]
@@ -97,7 +102,7 @@ def estimate_files():
 
 
 def tte_params(wildcards):
-    return next(o for o in CFG["outcomes"]["time_to_event"] if o["name"] == wildcards.outcome)
+    return next(o for o in ACFG["outcomes"]["time_to_event"] if o["name"] == wildcards.outcome)
 
 
 def all_outputs():

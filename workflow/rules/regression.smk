@@ -17,7 +17,7 @@ rule regression:
     output:
         estimates="results/estimates/{group}.csv",
     params:
-        config=CFG,
+        config=ACFG,
         runner=lambda w: REGRESSION_JOBS[w.group],
     wildcard_constraints:
         group="|".join(REGRESSION_JOBS),

@@ -9,8 +9,8 @@ rule provenance:
     output:
         "results/provenance.json",
     params:
-        config=CFG,
-        seeds={"seed": CFG["seed"], "blind_seed": CFG["blind_seed"]},
+        config=ACFG,
+        seeds={"seed": ACFG["seed"]},
         repo=lambda w, input: str(Path(input.lib[0]).parents[2]),
     log:
         "results/logs/provenance.log",

@@ -18,7 +18,7 @@ rule survival:
             subcategory="Survival",
         ),
     params:
-        config=CFG,
+        config=ACFG,
         outcome=tte_params,
     wildcard_constraints:
         outcome="|".join(TTE) if TTE else "none",

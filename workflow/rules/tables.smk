@@ -8,7 +8,7 @@ rule describe_outcomes:
     output:
         estimates="results/estimates/descriptive.csv",
     params:
-        config=CFG,
+        config=ACFG,
     log:
         "results/logs/describe_outcomes.log",
     conda:
