@@ -334,7 +334,10 @@ def simulate_trial(params: Params | dict | None = None, seed: int = 1,
     days_off_fn = overlap(np.zeros(n), off1_end) + overlap(relapse_start, relapse_start + relapse_len)
     days_off_fn = days_off_fn.astype(int)
     # "at work now": working on the SMS day (not in an off spell, not left job)
-    in_first = day[None, :] < off1_end[:, None]
+    # status end of the first spell: never back (left job, or off all window) -> inf,
+    # so an SMS on the last day of the window is not read as a return
+    status_end = np.where(left_job | ~np.isfinite(S1), np.inf, S1)
+    in_first = day[None, :] < status_end[:, None]
     in_relapse = (day[None, :] >= relapse_start[:, None]) & (day[None, :] < (relapse_start + relapse_len)[:, None])
     at_work = ~(in_first | in_relapse)
     # participants whose primary would not be derivable: force enough replies
