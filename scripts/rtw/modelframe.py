@@ -1,0 +1,215 @@
+"""Design matrices for the regression modules, built the way R's ``model.matrix`` does.
+
+Nothing trial-specific lives here: the arm labels, covariates, stratification
+factors and the practice column all come from the config.
+
+Conventions (those of R ``factor()`` + ``contr.treatment``):
+
+* the arm enters as one 0/1 column named ``arm`` (1 = intervention,
+  ``config['trial']['arms']['intervention']``; the control arm is the reference);
+* a categorical column (object, category or bool dtype, and every
+  ``stratification_factors`` column even when coded as numbers) becomes
+  treatment dummies named ``column[level]`` with the *first sorted level* as
+  reference (as R's ``factor()`` sorts levels);
+* numeric columns enter as they are;
+* rows with a missing value in any model variable are dropped (complete case,
+  as R's default ``na.action = na.omit``) and the number kept is reported.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+INTERCEPT = "(Intercept)"
+
+
+def arm_labels(config: dict) -> tuple[str, str]:
+    """(control, intervention) labels of ``df['arm']`` from config ``trial.arms``."""
+    arms = (config.get("trial") or {}).get("arms") or {}
+    control = arms.get("control")
+    intervention = arms.get("intervention")
+    if control is None or intervention is None:
+        raise ValueError("config trial.arms.control and trial.arms.intervention are required")
+    return str(control), str(intervention)
+
+
+def arm_indicator(df: pd.DataFrame, config: dict, column: str = "arm") -> pd.Series:
+    """0/1 intervention indicator; raises if a label is not one of the two configured arms."""
+    control, intervention = arm_labels(config)
+    if column not in df.columns:
+        raise ValueError(f"analysis table has no '{column}' column")
+    a = df[column].astype("string")
+    bad = a.notna() & ~a.isin([control, intervention])
+    if bad.any():
+        raise ValueError(
+            f"arm label(s) {sorted(a[bad].unique().tolist())} not in config trial.arms "
+            f"({control!r}, {intervention!r})")
+    out = pd.Series(np.where(a == intervention, 1.0, 0.0), index=df.index)
+    out[a.isna()] = np.nan
+    return out
+
+
+def is_categorical(s: pd.Series) -> bool:
+    return (s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype)
+            or pd.api.types.is_bool_dtype(s) or pd.api.types.is_string_dtype(s))
+
+
+def levels(s: pd.Series) -> list:
+    """Sorted levels of a categorical column (R ``factor()`` order)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return [lv for lv in s.cat.categories if (s == lv).any()]
+    vals = s.dropna().unique().tolist()
+    try:
+        return sorted(vals)
+    except TypeError:
+        return sorted(vals, key=str)
+
+
+def dummies(s: pd.Series, name: str | None = None, lv: Sequence | None = None) -> pd.DataFrame:
+    """Treatment dummies ``name[level]`` for all but the first level."""
+    name = name or s.name
+    lv = list(lv) if lv is not None else levels(s)
+    cols = {}
+    for level in lv[1:]:
+        col = (s == level).astype(float)
+        col[s.isna()] = np.nan
+        cols[f"{name}[{level}]"] = col
+    return pd.DataFrame(cols, index=s.index)
+
+
+def adjustment_columns(config: dict, df: pd.DataFrame | None = None,
+                       baseline: str | None = None,
+                       include_covariates: bool = True) -> list[str]:
+    """Adjustment set: stratification factors, then ``covariates``, then a baseline.
+
+    Duplicates are removed (``days_off_before`` is both the count baseline and a
+    covariate in the WAVE config).  Columns absent from ``df`` are dropped with
+    a warning so that a bring-your-own table without them still runs.
+    """
+    cols: list[str] = []
+    for c in list(config.get("stratification_factors") or []) + (
+            list(config.get("covariates") or []) if include_covariates else []) + (
+            [baseline] if baseline else []):
+        if c and c not in cols and c != "arm":
+            cols.append(c)
+    if df is not None:
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            log.warning("adjustment column(s) %s not in the analysis table: left out", missing)
+            cols = [c for c in cols if c in df.columns]
+    return cols
+
+
+@dataclass
+class Design:
+    """A complete-case design: response(s), X (with names), clusters, index kept."""
+    X: pd.DataFrame
+    y: pd.Series | None
+    index: pd.Index
+    cluster: pd.Series | None = None
+    dropped: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.index)
+
+
+def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
+                 adjust: Sequence[str] = (), arm: bool = True, intercept: bool = True,
+                 practice: str | None = None, cluster: str | None = None,
+                 extra: pd.DataFrame | None = None,
+                 arm_column: str = "arm", treatment: pd.Series | None = None) -> Design:
+    """Complete-case design matrix in R ``model.matrix`` form.
+
+    Parameters
+    ----------
+    outcome : column name of the response (``None`` for none).
+    adjust : adjustment columns (categorical -> dummies, numeric as is).
+    arm : include the 0/1 ``arm`` column (intervention vs control from config).
+    practice : a column to add as fixed-effect dummies (``practice_effect: fixed``).
+    cluster : a column whose values are returned as clusters (rows missing it dropped).
+    extra : further ready-made columns (e.g. interactions), aligned on ``df.index``.
+    treatment : replaces the arm column by this 0/1 series named ``arm`` (e.g.
+        engagement for IV); default the arm indicator.
+    """
+    parts = []
+    needed = [c for c in adjust]
+    if outcome is not None:
+        needed.append(outcome)
+    if practice:
+        needed.append(practice)
+    if cluster:
+        needed.append(cluster)
+    missing_cols = [c for c in needed if c not in df.columns]
+    if missing_cols:
+        raise ValueError(f"column(s) {missing_cols} not in the analysis table")
+    if intercept:
+        parts.append(pd.DataFrame({INTERCEPT: np.ones(len(df))}, index=df.index))
+    if arm:
+        a = treatment if treatment is not None else arm_indicator(df, config, arm_column)
+        parts.append(pd.DataFrame({"arm": a.astype(float)}, index=df.index))
+    strat = set(config.get("stratification_factors") or [])
+    for c in adjust:
+        s = df[c]
+        if is_categorical(s) or c in strat:   # stratification factors are always factors
+            parts.append(dummies(s.astype(object).where(s.notna(), None), c))
+        else:
+            parts.append(pd.DataFrame({c: pd.to_numeric(s, errors="coerce").astype(float)},
+                                      index=df.index))
+    if practice and practice not in adjust:
+        parts.append(dummies(df[practice].astype(object).where(df[practice].notna(), None),
+                             practice))
+    if extra is not None:
+        parts.append(extra)
+    X = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=df.index)
+    ok = X.notna().all(axis=1)
+    for c in needed:
+        ok &= df[c].notna()
+    y = None
+    if outcome is not None:
+        y = pd.to_numeric(df[outcome], errors="coerce").astype(float)
+        ok &= y.notna()
+    keep = df.index[ok.to_numpy()]
+    X = X.loc[keep]
+    # drop dummy columns that are all zero in the complete cases (absent levels)
+    const = [c for c in X.columns if c != INTERCEPT and "[" in c and (X[c] == 0).all()]
+    notes = []
+    if const:
+        X = X.drop(columns=const)
+        notes.append("levels absent after dropping missing rows: " + ", ".join(const))
+    if len(X) > X.shape[1] > 0:
+        dep = check_rank(X)
+        if "arm" in dep:
+            raise ValueError("the arm effect is not estimable in this design "
+                             "(arm is collinear with the adjustment terms or constant)")
+        if dep:
+            X = X.drop(columns=dep)
+            notes.append("dropped as linearly dependent (R would give NA): " + ", ".join(dep))
+            log.warning("design: dropped linearly dependent column(s) %s", dep)
+    d = Design(X=X, y=None if y is None else y.loc[keep], index=keep,
+               cluster=None if not cluster else df.loc[keep, cluster],
+               dropped=int(len(df) - len(keep)), notes=notes)
+    return d
+
+
+def check_rank(X: pd.DataFrame) -> list[str]:
+    """Names of columns that are linearly dependent on earlier ones (R gives NA)."""
+    A = X.to_numpy(dtype=float)
+    if np.linalg.matrix_rank(A) == A.shape[1]:
+        return []
+    dep = []
+    kept = []
+    for j in range(A.shape[1]):
+        cand = kept + [j]
+        if np.linalg.matrix_rank(A[:, cand]) < len(cand):
+            dep.append(X.columns[j])
+        else:
+            kept.append(j)
+    return dep
