@@ -12,7 +12,7 @@ Naming conventions (documented for users in config/README.md):
   ``cox_unadjusted``, ``cox_adjusted``, ``cox_zph``, ``rmst``, ``cif``,
   ``gray_test``, ``fine_gray``, ``weibull_ic``, ``nb_primary``, ``zinb``,
   ``hurdle_nb``, ``poisson_robust``, ``mi_nb``, ``nb_per_protocol``, ``cace``,
-  ``tipping_point``, ``ancova``, ``lmm``, ``logistic``, ``gcomp``,
+  ``tipping_point``, ``ancova``, ``lmm``, ``logistic``, ``gcomp_rd``, ``gcomp_rr``,
   ``subgroup_nb``, ``subgroup_cox``, ``delivery``.
 * ``outcome``: the outcome's ``name`` from config (``days_off``, ``first_rtw``...).
 * ``population``: ``itt`` | ``pp`` | ``cc`` (complete case) | ``mi``.

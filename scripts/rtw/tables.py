@@ -44,7 +44,7 @@ Estimate conventions read here (``estimates.csv``, see ``rtw.estimates``)
   1 - S(t)), ``rmst``, ``rmst_difference``, ``logrank``,
   ``logrank_stratified``, ``cox_unadjusted``, ``cox_adjusted``,
   ``fine_gray``, ``gray_test``.
-* secondary table: ``ancova``, ``lmm``, ``logistic``, ``gcomp`` rows with
+* secondary table: ``ancova``, ``lmm``, ``logistic``, ``gcomp_rd``, ``gcomp_rr`` rows with
   ``term`` ``arm`` (or ``risk_difference``/``risk_ratio``/``odds_ratio``).
 """
 from __future__ import annotations
@@ -95,8 +95,10 @@ SECONDARY_ANALYSES = [
     ("ancova", "ANCOVA", "Mean difference"),
     ("lmm", "Linear mixed model", "Mean difference"),
     ("logistic", "Logistic regression", "Odds ratio"),
-    ("gcomp", "Standardisation (g-computation)", None),
+    ("gcomp_rd", "Standardisation (g-computation)", "Risk difference"),
+    ("gcomp_rr", "Standardisation (g-computation)", "Risk ratio"),
 ]
+RATIO_MEASURES = {"Odds ratio", "Risk ratio"}
 RATIO_TERMS = {"odds_ratio", "risk_ratio"}
 
 
@@ -473,7 +475,7 @@ def secondary_table(estimates: pd.DataFrame, config: Mapping, df: pd.DataFrame |
             terms = [t for t in dict.fromkeys(rows["term"].astype(str))
                      if t == "arm" or t in ("risk_difference", "risk_ratio", "odds_ratio")]
             for term in terms:
-                is_ratio = (measure == "Odds ratio") or term in RATIO_TERMS
+                is_ratio = (measure in RATIO_MEASURES) or term in RATIO_TERMS
                 dp = dg["ratio"] if is_ratio else int(o.get("estimate_dp", dg["estimate"]))
                 cells = _contrast_cells(estimates, config, dp, analysis=analysis, outcome=name,
                                         term=term)
