@@ -3,7 +3,8 @@
 #
 # Run from the repository root:
 #   Rscript tests/reference/regression/make_reference.R
-# Reads  tests/reference/regression/data/*.csv  (written by make_data.py)
+# Reads  tests/reference/regression/data/*.csv  (written by make_data.py; generator_*.csv by
+#        tests/reference/generator_data.py)
 # Writes tests/reference/regression/expected/*.csv, long format:
 #   model, term, quantity, value   (value printed with 17 significant digits)
 # R packages: MASS, sandwich, lmtest, pscl, mice, lme4, AER (all on CRAN / Debian r-cran-*).
@@ -350,4 +351,75 @@ for (nm in c("small")) {
   }
 }
 flush("delivery.csv")
+## ------------------------------------------------------------- generator ----
+# Synthetic trials from the project's own generator (tests/reference/generator_data.py:
+# simulate_trial -> clean_tables -> derive_analysis).  The models are what the runners fit
+# under config/config.yaml (stratification_factors [condition_group], covariates
+# [days_off_before], practice_effect cluster_robust, cluster practice), i.e. every model is
+# adjusted for condition_group + days_off_before (+ the outcome's baseline); arm 1 =
+# vocational_advice (usual_care = reference); condition_group reference = first sorted
+# level (mental_health).  Checked by tests/test_generator_references.py.
+for (nm in c("generator_wave", "generator_720")) {
+  d <- prep(dd(paste0(nm, ".csv")))
+  # rtw.regression.run_primary: nb_primary
+  m <- paste0("nb_", nm)
+  fit <- glm.nb(f_nb, data = d)                                   # default control
+  coefs(m, fit, tag = "_default")
+  put(m, "theta", "theta_default", fit$theta)
+  fit <- glm.nb(f_nb, data = d, control = glm.control(epsilon = 1e-13, maxit = 200))
+  coefs(m, fit)
+  put(m, "theta", "theta", fit$theta); put(m, "theta", "se_theta", fit$SE.theta)
+  put(m, "model", "loglik", logLik(fit)); put(m, "model", "nobs", nobs(fit))
+  V <- vcovCL(fit, cluster = ~practice)                            # default: HC0, G/(G-1)
+  put(m, names(coef(fit)), "se_vcovCL", sqrt(diag(V)))
+  for (lv in c(0.95, 0.80)) {                                      # Wald CI with vcovCL
+    z <- qnorm(0.5 + lv / 2)
+    put(m, "arm", paste0("irr_ci_vcovCL_", lv),
+        exp(coef(fit)["arm"] + c(-1, 1) * z * sqrt(V["arm", "arm"])))
+  }
+  put(m, "arm", "p_vcovCL", coeftest(fit, vcov. = V)["arm", 4])
+  # rtw.regression.run_secondary_continuous: ancova of eq5d_6m (baseline eq5d_index_bl)
+  a <- lm(eq5d_index_6m ~ arm + condition_group + days_off_before + eq5d_index_bl, data = d)
+  m <- paste0("ancova_", nm)
+  coefs(m, a)
+  Va <- vcovCL(a, cluster = ~practice)                             # lm default: HC1
+  put(m, names(coef(a)), "se_vcovCL", sqrt(diag(Va)))
+  put(m, "model", "df_residual", a$df.residual); put(m, "model", "nobs", nobs(a))
+  for (lv in c(0.95, 0.80)) {                                      # t CI with vcovCL
+    put(m, "arm", paste0("ci_vcovCL_", lv),
+        coef(a)["arm"] + c(-1, 1) * qt(0.5 + lv / 2, a$df.residual) * sqrt(Va["arm", "arm"]))
+  }
+  put(m, "arm", "p_vcovCL", coeftest(a, vcov. = Va, df = a$df.residual)["arm", 4])
+  # rtw.regression.run_secondary_binary: logistic of at_work_6m
+  g <- glm(at_work_6m ~ arm + condition_group + days_off_before, family = binomial, data = d,
+           control = glm.control(epsilon = 1e-14, maxit = 100))
+  m <- paste0("logistic_at_work_6m_", nm)
+  coefs(m, g)
+  Vg <- vcovCL(g, cluster = ~practice)
+  put(m, names(coef(g)), "se_vcovCL", sqrt(diag(Vg)))
+  put(m, "model", "nobs", nobs(g)); put(m, "model", "events", sum(g$y))
+  put(m, "arm", "p_vcovCL", coeftest(g, vcov. = Vg)["arm", 4])
+  # g-computation (stacked estimating equations, as for the binary section above)
+  dc <- d[rownames(model.frame(g)), ]
+  d1 <- dc; d1$arm <- 1; d0 <- dc; d0$arm <- 0
+  p1 <- mean(predict(g, newdata = d1, type = "response"))
+  p0 <- mean(predict(g, newdata = d0, type = "response"))
+  put(m, "gcomp", "p1", p1); put(m, "gcomp", "p0", p0)
+  put(m, "gcomp", "rd", p1 - p0); put(m, "gcomp", "rr", p1 / p0)
+  X <- model.matrix(g); n <- nrow(X); k <- ncol(X)
+  X1 <- X; X1[, "arm"] <- 1; X0 <- X; X0[, "arm"] <- 0
+  pr1 <- drop(plogis(X1 %*% coef(g))); pr0 <- drop(plogis(X0 %*% coef(g)))
+  psi <- cbind(estfun(g), pr1 - p1, pr0 - p0)
+  A <- matrix(0, k + 2, k + 2)
+  A[1:k, 1:k] <- crossprod(X * fitted(g) * (1 - fitted(g)), X) / n
+  A[k + 1, 1:k] <- -colMeans(X1 * pr1 * (1 - pr1))
+  A[k + 2, 1:k] <- -colMeans(X0 * pr0 * (1 - pr0))
+  A[k + 1, k + 1] <- A[k + 2, k + 2] <- 1
+  Vs <- solve(A) %*% (crossprod(psi) / n) %*% t(solve(A)) / n
+  C <- Vs[(k + 1):(k + 2), (k + 1):(k + 2)]
+  put(m, "gcomp", "se_rd", sqrt(C[1, 1] + C[2, 2] - 2 * C[1, 2]))
+  gr <- c(1 / p1, -1 / p0)
+  put(m, "gcomp", "se_log_rr", sqrt(drop(t(gr) %*% C %*% gr)))
+}
+flush("generator.csv")
 cat("reference written\n")

@@ -1,8 +1,9 @@
 # Reference values for the survival tests (tests/test_km.py, test_logrank.py, test_cox.py,
-# test_rmst.py, test_competing.py, test_interval.py).
+# test_rmst.py, test_competing.py, test_interval.py, test_generator_references.py).
 #
 # Regenerate from the repository root:
 #   /work/venv/bin/python tests/reference/survival/make_data.py   # inputs (data/*.csv)
+#   /work/venv/bin/python tests/reference/generator_data.py       # inputs (data/generator_*.csv)
 #   Rscript tests/reference/survival/make_reference.R              # outputs (expected/*.json)
 #
 # Packages: survival (3.5-3 used for the stored values), cmprsk (2.2-11), jsonlite.
@@ -193,4 +194,63 @@ ti <- rd("tiny")
 wj(list(km = km_ref(ti$time, ti$event, ti$arm, 10, c(3, 5, 7, 12)),
         logrank = lr_ref(survdiff(Surv(time, event) ~ arm, data = ti)),
         cox = cox_ref(coxph(Surv(time, event) ~ arm, data = ti), zph = TRUE)), "tiny")
+
+# ---- synthetic trials from the project's own generator (tests/reference/generator_data.py:
+#      simulate_trial -> clean_tables -> derive_analysis): 14-day SMS ties, 10 practices,
+#      censoring at day 0, competing event (status 2), interval bounds, sustained RTW.
+#      What rtw.survival.run_time_to_event fits under config/config.yaml (tests/test_generator_references.py).
+gen_cif <- function(time, status, arm, times) {
+  ci <- cuminc(time, status, arm)
+  tp <- timepoints(ci, times)
+  list(names = rownames(tp$est), times = as.numeric(colnames(tp$est)),
+       est = unname(tp$est), var = unname(tp$var),
+       stat = unname(ci$Tests[, "stat"]), pv = unname(ci$Tests[, "pv"]),
+       df = unname(ci$Tests[, "df"]), causes = rownames(ci$Tests))
+}
+gen_crr <- function(time, status, armvoc) {
+  c0 <- crr(time, status, cov1 = cbind(armvoc = armvoc))                             # crr defaults
+  ct <- crr(time, status, cov1 = cbind(armvoc = armvoc), gtol = 1e-12, maxiter = 50)  # converged
+  list(default = list(coef = unname(c0$coef), var = unname(c0$var), loglik = c0$loglik,
+                      converged = c0$converged, n = c0$n),
+       tight = list(coef = unname(ct$coef), var = unname(ct$var), loglik = ct$loglik,
+                    converged = ct$converged, n = ct$n))
+}
+# the same set for first RTW (time, event == 1) and sustained RTW
+gen_tte <- function(d, time, event, days = c(42, 84, 182), tau = 182) {
+  d$t <- d[[time]]; d$st <- d[[event]]; d$ev <- as.integer(d$st == 1)
+  armvoc <- as.numeric(d$arm == "vocational_advice")
+  list(
+    n = nrow(d), events = sum(d$ev), competing = sum(d$st == 2),
+    km = km_ref(d$t, d$ev, d$arm, tau, days),
+    logrank = lr_ref(survdiff(Surv(t, ev) ~ arm, data = d)),
+    logrank_strat = lr_ref(survdiff(Surv(t, ev) ~ arm + strata(practice), data = d)),
+    cox_arm_efron = cox_ref(coxph(Surv(t, ev) ~ arm, data = d)),
+    cox_adj_efron = cox_ref(coxph(Surv(t, ev) ~ arm + condition_group + days_off_before, data = d),
+                            zph = FALSE),
+    cox_adj_cluster = cox_ref(coxph(Surv(t, ev) ~ arm + condition_group + days_off_before, data = d,
+                                    cluster = practice)),
+    cox_adj_strat = cox_ref(coxph(Surv(t, ev) ~ arm + condition_group + days_off_before +
+                                    strata(practice), data = d)),
+    cuminc = gen_cif(d$t, d$st, d$arm, days),
+    crr_arm = gen_crr(d$t, d$st, armvoc))
+}
+for (gname in c("generator_wave", "generator_720")) {
+  g <- rd(gname)
+  g$arm <- factor(g$arm, levels = c("usual_care", "vocational_advice"))   # control = reference
+  # interval bounds as survreg needs them: lower <= 0 -> NA (left-censored); rows with
+  # lower 0 and upper NA (censored at day 0: no information) become Surv(NA, NA) and are
+  # omitted by survreg (n_used below)
+  g$lo <- ifelse(g$rtw_lower <= 0, NA, g$rtw_lower)
+  sr <- survreg(Surv(lo, rtw_upper, type = "interval2") ~ arm, data = g, dist = "weibull")
+  tb <- survfit(Surv(rtw_lower, rtw_upper, type = "interval2") ~ arm, data = g)
+  tb_sum <- summary(tb, times = c(0, 14, 28, 42, 56, 70, 84, 98, 112, 126, 140, 154, 168, 182),
+                    extend = TRUE)
+  first <- gen_tte(g, "rtw_time", "rtw_event")
+  first$weibull_arm <- c(sr_out(sr), list(n_used = nrow(g) - length(sr$na.action),
+                                          n_omitted = length(sr$na.action)))
+  first$turnbull <- list(strata = sub("^arm=", "", as.character(tb_sum$strata)),
+                         time = tb_sum$time, surv = tb_sum$surv)
+  wj(list(data = gname, n = nrow(g), first_rtw = first,
+          sustained_rtw = gen_tte(g, "srtw_time", "srtw_event")), gname)
+}
 cat("reference written to", dout, "\n")
