@@ -175,8 +175,10 @@ def test_forest_primary_points_equal_estimates():
     fig, drawn = figures.forest_plot(rows, cfg, favours=figures.favours_labels(cfg))
     (pts,) = _by_gid(fig, "points")
     e95 = est[(est["term"] == "arm") & (est["outcome"] == "days_off") & (est["conf_level"] == 0.95)]
+    # CACE is a difference in mean days, not a ratio: it must not sit on the IRR axis
     exp = e95.set_index("analysis").loc[["nb_primary", "zinb", "poisson_robust", "mi_nb",
-                                         "nb_per_protocol", "cace"]]
+                                         "nb_per_protocol"]]
+    assert "cace" not in set(rows["label"].str.lower())
     np.testing.assert_allclose(pts.get_xdata(), exp["estimate"])
     ax = [a for a in fig.axes if a.get_xscale() == "log"][0]
     # reference line at 1

@@ -88,7 +88,10 @@ PRIMARY_ANALYSES = [
     ("poisson_robust", "Poisson, robust SE", None),
     ("mi_nb", "Multiple imputation, negative binomial", None),
     ("nb_per_protocol", "Per protocol, negative binomial", None),
-    ("cace", "Complier average causal effect", None),
+]
+#: Primary-outcome contrasts on the difference scale (not IRRs): shown under their own heading.
+PRIMARY_DIFFERENCES = [
+    ("cace", "Complier average causal effect (IV), days", None),
 ]
 
 SECONDARY_ANALYSES = [
@@ -378,6 +381,16 @@ def primary_table(estimates: pd.DataFrame, df: pd.DataFrame, config: Mapping, *,
             continue
         if first:
             add("Incidence rate ratio, intervention vs control")
+            first = False
+        add(INDENT + label, contrast=cells)
+    first = True
+    for analysis, label, population in ([] if spec else PRIMARY_DIFFERENCES):
+        cells = _contrast_cells(estimates, config, dg["estimate"], analysis=analysis,
+                                outcome=outcome, population=population)
+        if cells is None:
+            continue
+        if first:
+            add("Difference in mean days off, intervention vs control")
             first = False
         add(INDENT + label, contrast=cells)
     return pd.DataFrame(recs, columns=cols)

@@ -105,6 +105,107 @@ def tte_params(wildcards):
     return next(o for o in ACFG["outcomes"]["time_to_event"] if o["name"] == wildcards.outcome)
 
 
+# ---- outputs stage (figures and presentation tables, issue 5) ----
+FIG_FORMATS = ["png", "pdf"]
+TABLE_FORMATS = ["csv", "md", "html", "docx", "tex"]
+_REPORT_DIR = Path(workflow.basedir) / "workflow" / "report"
+
+
+def tte_cfg(name):
+    """Analysis config (blinded in blinded mode) of one time-to-event outcome."""
+    return next(o for o in ACFG["outcomes"]["time_to_event"] if o["name"] == name)
+
+
+def caption(name, fallback=None):
+    """Caption path (relative to workflow/rules/) of report/<name>.rst, else of the fallback."""
+    if fallback and not (_REPORT_DIR / f"{name}.rst").exists():
+        name = fallback
+    return f"../report/{name}.rst"
+
+
+def survival_figures(outcome):
+    """{key: (stem, caption, subcategory)} of the figures of one time-to-event outcome."""
+    o = tte_cfg(outcome)
+    figs = {"km": (f"results/figures/km_{outcome}", caption(f"km_{outcome}", "km"), "Kaplan-Meier")}
+    if o.get("competing_value") is not None:
+        figs["cif"] = (f"results/figures/cif_{outcome}", caption("cif"), "Cumulative incidence")
+    figs["schoenfeld"] = (f"results/figures/schoenfeld_{outcome}", caption("schoenfeld"),
+                          "Proportional hazards")
+    return figs
+
+
+def trial_figures():
+    """{key: (stem, caption, subcategory)} of the figures that are not per outcome."""
+    figs = {}
+    if SOURCE != "table":
+        figs["consort"] = ("results/figures/consort", caption("consort"), "CONSORT")
+    if COUNT:
+        figs["forest_primary"] = ("results/figures/forest_primary", caption("forest_primary"),
+                                  "Forest plots")
+    if HAS_SUBGROUPS:
+        figs["forest_subgroups"] = ("results/figures/forest_subgroups",
+                                    caption("forest_subgroups"), "Forest plots")
+    if COUNT:
+        figs["days_off"] = ("results/figures/days_off", caption("days_off"), "Days off")
+    return figs
+
+
+def trial_figure_inputs():
+    inputs = {"analysis": "results/data/analysis.parquet",
+              "estimates": "results/tables/estimates.csv"}
+    if "consort" in trial_figures():
+        inputs["consort"] = "results/data/consort.csv"
+    return inputs
+
+
+def presentation_tables():
+    """Presentation tables: {key: (stem, caption, subcategory, title, footnote)}."""
+    lv = ", ".join(f"{round(100 * float(x))}%" for x in ACFG["conf_levels"])
+    tabs = {"table1": (
+        "results/tables/table1", caption("table1"), "Table 1",
+        "Table 1. Baseline characteristics by arm and overall",
+        "Mean (SD) and median (IQR) for continuous variables; n (%) of participants with data "
+        "for categorical variables. No significance tests (CONSORT).")}
+    if COUNT:
+        tabs["primary"] = (
+            "results/tables/primary_outcome", caption("primary_table"), "Primary outcome",
+            f"Primary outcome: {ACFG['outcomes']['count'].get('label', COUNT['name'])}",
+            f"IRR: incidence rate ratio, intervention versus control (reference); "
+            f"confidence levels {lv}.")
+    if HAS_CONT or HAS_BIN:
+        tabs["secondary"] = (
+            "results/tables/secondary_outcomes", caption("secondary_table"), "Secondary outcomes",
+            "Secondary outcomes by arm",
+            f"Mean (SD) or n (%) by arm; contrasts intervention versus control; "
+            f"confidence levels {lv}.")
+    if TTE:
+        tabs["survival"] = (
+            "results/tables/survival_summary", caption("survival_table"), "Survival summary",
+            "Time to return to work: survival summary",
+            f"HR above 1: faster return to work with the intervention; confidence levels {lv}.")
+    return tabs
+
+
+def reported(kind, spec, formats):
+    """Named outputs {<key>_<fmt>: report(file)} for a {key: (stem, caption, subcategory, ...)} spec."""
+    out = {}
+    for key, (stem, cap, sub, *_) in spec.items():
+        for f in formats:
+            out[f"{key}_{f}"] = report(f"{stem}.{f}", caption=cap, category=kind, subcategory=sub,
+                                       labels={"name": Path(stem).name, "format": f.upper()})
+    return out
+
+
+def output_files():
+    """Every figure and presentation table file of the run."""
+    files = []
+    for o in TTE:
+        files += [f"{s}.{f}" for s, *_ in survival_figures(o).values() for f in FIG_FORMATS]
+    files += [f"{s}.{f}" for s, *_ in trial_figures().values() for f in FIG_FORMATS]
+    files += [f"{s}.{f}" for s, *_ in presentation_tables().values() for f in TABLE_FORMATS]
+    return files
+
+
 def all_outputs():
     out = [
         "results/data/analysis.parquet",
@@ -116,4 +217,8 @@ def all_outputs():
     out += [f"results/tables/survival/{o}_summary.csv" for o in TTE]
     if SOURCE != "table":
         out.append("results/data/consort.csv")
+    out += output_files()
+    if (CFG.get("simulation") or {}).get("enabled"):  # power simulation (simulation.smk, issue 6)
+        out += ["results/simulation/power.csv", "results/figures/power_curve.png",
+                "results/figures/power_curve.pdf"]
     return out

@@ -1,1 +1,52 @@
-# Figures stage (SPEC §5): filled in by the outputs work (issue 5).
+# Figures stage (SPEC §5): publication figures (PNG 300 dpi + PDF) in results/figures/, drawn
+# by rtw.figures from the curve tables, estimates and analysis dataset only (no estimation).
+# Few jobs on purpose (each costs ~2.5 s of imports): one per time-to-event outcome, one for
+# the rest. The power curve is drawn by the simulation stage.
+
+for _outcome in TTE:
+
+    rule:
+        name:
+            f"survival_figures_{_outcome}"
+        input:
+            km_curves=f"results/tables/survival/{_outcome}_km_curves.csv",
+            km_at_risk=f"results/tables/survival/{_outcome}_km_at_risk.csv",
+            cif_curves=f"results/tables/survival/{_outcome}_cif_curves.csv",
+            zph_residuals=f"results/tables/survival/{_outcome}_zph_residuals.csv",
+            estimates=f"results/estimates/survival_{_outcome}.csv",
+            lib=lib("figures"),
+        output:
+            **reported("Figures", survival_figures(_outcome), FIG_FORMATS),
+        params:
+            config=ACFG,
+            outcome=tte_cfg(_outcome),
+            schoenfeld_model=(ACFG.get("figures") or {}).get("schoenfeld_model", "cox_adjusted"),
+        log:
+            f"results/logs/survival_figures_{_outcome}.log",
+        benchmark:
+            f"results/benchmarks/survival_figures_{_outcome}.tsv"
+        conda:
+            ENV
+        script:
+            "../../scripts/make_figures_survival.py"
+
+
+if trial_figures():
+
+    rule trial_figures:
+        input:
+            **trial_figure_inputs(),
+            lib=lib("figures"),
+        output:
+            **reported("Figures", trial_figures(), FIG_FORMATS),
+        params:
+            config=ACFG,
+            figures=list(trial_figures()),
+        log:
+            "results/logs/trial_figures.log",
+        benchmark:
+            "results/benchmarks/trial_figures.tsv"
+        conda:
+            ENV
+        script:
+            "../../scripts/make_figures.py"

@@ -33,3 +33,25 @@ rule combine_estimates:
         ENV
     script:
         "../../scripts/combine_estimates.py"
+
+
+# Presentation tables (Table 1, primary, secondary, survival summary), each as CSV, Markdown,
+# HTML, Word and LaTeX, through rtw.tables / rtw.fmt; one job for all of them.
+rule presentation_tables:
+    input:
+        analysis="results/data/analysis.parquet",
+        estimates="results/tables/estimates.csv",
+        lib=lib("tables"),
+    output:
+        **reported("Tables", presentation_tables(), TABLE_FORMATS),
+    params:
+        config=ACFG,
+        tables={k: {"title": v[3], "footnote": v[4]} for k, v in presentation_tables().items()},
+    log:
+        "results/logs/presentation_tables.log",
+    benchmark:
+        "results/benchmarks/presentation_tables.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/make_tables.py"

@@ -1,0 +1,36 @@
+"""Entry script (rule trial_figures): CONSORT diagram, forest plots (primary with sensitivity
+analyses; subgroups) and the distribution of days off (PNG + PDF); only those in
+``params.figures``."""
+from rtw.entry import run
+
+
+def main(smk):
+    from pathlib import Path
+
+    import pandas as pd
+
+    from rtw import figures, style
+    from rtw.estimates import read_estimates
+
+    cfg = smk.params.config
+    out = dict(smk.output.items())
+    wanted = list(smk.params.figures)
+    est = read_estimates(smk.input.estimates)
+    df = pd.read_parquet(smk.input.analysis)
+    draw = {
+        "consort": lambda: figures.consort_diagram(
+            pd.read_csv(smk.input.consort, dtype={"arm": str, "reason": str, "stage": str}), cfg),
+        "forest_primary": lambda: figures.forest_plot(
+            figures.forest_rows_primary(est, cfg), cfg, measure="IRR",
+            favours=figures.favours_labels(cfg)),
+        "forest_subgroups": lambda: figures.forest_plot(
+            figures.forest_rows_subgroups(est, cfg), cfg, measure="IRR",
+            favours=figures.favours_labels(cfg)),
+        "days_off": lambda: figures.days_off_distribution(df, cfg),
+    }
+    for key in wanted:
+        fig, _ = draw[key]()
+        style.save_figure(fig, Path(out[f"{key}_png"]).with_suffix(""))
+
+
+run(main, snakemake)  # noqa: F821

@@ -1,0 +1,38 @@
+"""Entry script (rules survival_figures_<outcome>): Kaplan-Meier, cumulative incidence and
+Schoenfeld residual figures of one time-to-event outcome (PNG + PDF)."""
+from rtw.entry import run
+
+
+def _stem(path):
+    from pathlib import Path
+    return Path(path).with_suffix("")
+
+
+def main(smk):
+    import pandas as pd
+
+    from rtw import figures, style
+    from rtw.estimates import read_estimates
+
+    cfg, outcome = smk.params.config, smk.params.outcome["name"]
+    out = dict(smk.output.items())
+
+    curves = pd.read_csv(smk.input.km_curves, dtype={"arm": str})
+    at_risk = pd.read_csv(smk.input.km_at_risk, dtype={"arm": str})
+    fig, _ = figures.km_plot(curves, at_risk, cfg, outcome)
+    style.save_figure(fig, _stem(out["km_png"]))
+
+    if "cif_png" in out:
+        cif = pd.read_csv(smk.input.cif_curves, dtype={"arm": str})
+        fig, _ = figures.cif_plot(cif, cfg, outcome)
+        style.save_figure(fig, _stem(out["cif_png"]))
+
+    resid = pd.read_csv(smk.input.zph_residuals, dtype={"term": str, "model": str})
+    models = list(dict.fromkeys(resid["model"])) if "model" in resid else []
+    model = smk.params.schoenfeld_model if smk.params.schoenfeld_model in models else None
+    fig, _ = figures.schoenfeld_plot(resid, read_estimates(smk.input.estimates), cfg, outcome,
+                                     model=model)
+    style.save_figure(fig, _stem(out["schoenfeld_png"]))
+
+
+run(main, snakemake)  # noqa: F821
