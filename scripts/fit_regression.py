@@ -1,4 +1,4 @@
-"""Entry script (rule regression): one group of regression analyses (runner named in params)."""
+"""Entry script (rule regression): one group of regression analyses (runners named in params)."""
 from rtw.entry import run
 
 
@@ -6,10 +6,10 @@ def main(smk):
     import pandas as pd
 
     from rtw import regression
-    from rtw.estimates import write_estimates
+    from rtw.estimates import to_frame, write_estimates
     df = pd.read_parquet(smk.input.analysis)
-    runner = getattr(regression, smk.params.runner)
-    write_estimates(runner(df, smk.params.config), smk.output.estimates)
+    parts = [getattr(regression, name)(df, smk.params.config) for name in smk.params.runners]
+    write_estimates(to_frame(pd.concat(parts, ignore_index=True)), smk.output.estimates)
 
 
 run(main, snakemake)  # noqa: F821

@@ -85,19 +85,25 @@ HAS_SUBGROUPS = bool(CFG["subgroups"]) and bool(COUNT)
 HAS_DELIVERY = SOURCE != "table"
 
 
+# Regression analyses grouped into few jobs (each job pays ~2.5 s of imports):
+# group -> runners of rtw.regression, only those the config calls for.
+REGRESSION_GROUPS = {
+    g: runners
+    for g, runners in {
+        "primary": [r for r, on in (("run_primary", COUNT), ("run_subgroups", HAS_SUBGROUPS),
+                                    ("run_delivery", HAS_DELIVERY)) if on],
+        "sensitivity": ["run_sensitivity"] if COUNT else [],
+        "secondary": [r for r, on in (("run_secondary_continuous", HAS_CONT),
+                                      ("run_secondary_binary", HAS_BIN)) if on],
+    }.items()
+    if runners
+}
+
+
 def estimate_files():
     files = ["results/estimates/descriptive.csv"]
     files += [f"results/estimates/survival_{o}.csv" for o in TTE]
-    if COUNT:
-        files += ["results/estimates/primary.csv", "results/estimates/sensitivity.csv"]
-    if HAS_CONT:
-        files.append("results/estimates/continuous.csv")
-    if HAS_BIN:
-        files.append("results/estimates/binary.csv")
-    if HAS_SUBGROUPS:
-        files.append("results/estimates/subgroups.csv")
-    if HAS_DELIVERY:
-        files.append("results/estimates/delivery.csv")
+    files += [f"results/estimates/regression_{g}.csv" for g in REGRESSION_GROUPS]
     return files
 
 

@@ -1,26 +1,17 @@
-# Regression stage (SPEC A3, A4, A12-A15): one job per group of analyses.
-
-REGRESSION_JOBS = {
-    "primary": "run_primary",
-    "sensitivity": "run_sensitivity",
-    "continuous": "run_secondary_continuous",
-    "binary": "run_secondary_binary",
-    "subgroups": "run_subgroups",
-    "delivery": "run_delivery",
-}
-
+# Regression stage (SPEC A3, A4, A12-A15): one job per group of analyses
+# (groups and their runners: REGRESSION_GROUPS in common.smk).
 
 rule regression:
     input:
         analysis="results/data/analysis.parquet",
         lib=lib("regression"),
     output:
-        estimates="results/estimates/{group}.csv",
+        estimates="results/estimates/regression_{group}.csv",
     params:
         config=ACFG,
-        runner=lambda w: REGRESSION_JOBS[w.group],
+        runners=lambda w: REGRESSION_GROUPS[w.group],
     wildcard_constraints:
-        group="|".join(REGRESSION_JOBS),
+        group="|".join(REGRESSION_GROUPS) or "none",
     log:
         "results/logs/regression_{group}.log",
     benchmark:
