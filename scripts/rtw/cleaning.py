@@ -37,22 +37,50 @@ _NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5
                  "thirteen": 13, "fourteen": 14}
 
 
+def _value_text(values: np.ndarray) -> np.ndarray:
+    """Values as query text: "" for missing (None/NaN), else ``str(value)``."""
+    v = pd.Series(values, dtype=object)
+    missing = v.isna().to_numpy()
+    out = np.full(len(v), "", dtype=object)
+    if (~missing).any():
+        out[~missing] = v[~missing].astype(str).to_numpy(dtype=object)
+    return out
+
+
 @dataclass
 class Queries:
-    """Accumulates data queries; :meth:`frame` gives them in a stable order."""
-    rows: list = field(default_factory=list)
+    """Accumulates data queries; :meth:`frame` gives them in a stable order.
+
+    Queries are kept as column blocks (one per :meth:`add`), so that logging
+    millions of them (a registry-sized trial) costs no per-row Python work.
+    """
+    parts: list = field(default_factory=list)
 
     def add(self, table, rows, participants, column, values, rule, action):
-        rows = np.atleast_1d(np.asarray(rows))
+        """Log queries for ``rows`` (scalars or arrays; ``action`` may be per row)."""
+        rows = np.atleast_1d(np.asarray(rows)).astype(np.int64)
+        n = len(rows)
+        if n == 0:
+            return
         participants = np.atleast_1d(np.asarray(participants, dtype=object))
         values = np.atleast_1d(np.asarray(values, dtype=object))
-        for r, p, v in zip(rows, participants, values):
-            self.rows.append({"table": table, "row": int(r), "participant": p,
-                              "column": column, "value": "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v),
-                              "rule": rule, "action": action})
+        action = (np.full(n, action, dtype=object) if isinstance(action, str)
+                  else np.atleast_1d(np.asarray(action, dtype=object)))
+        self.parts.append(pd.DataFrame({
+            "table": np.full(n, table, dtype=object), "row": rows,
+            "participant": participants, "column": np.full(n, column, dtype=object),
+            "value": _value_text(values), "rule": np.full(n, rule, dtype=object),
+            "action": action}, columns=QUERY_COLUMNS))
+
+    @property
+    def rows(self) -> list:
+        return self.frame().to_dict("records")
 
     def frame(self) -> pd.DataFrame:
-        df = pd.DataFrame(self.rows, columns=QUERY_COLUMNS)
+        if not self.parts:
+            df = pd.DataFrame(columns=QUERY_COLUMNS)
+        else:
+            df = pd.concat(self.parts, ignore_index=True)
         return df.sort_values(["table", "row", "column", "rule"], kind="mergesort").reset_index(drop=True)
 
 
@@ -135,7 +163,8 @@ def check_columns(df: pd.DataFrame, table: str, file: str, schema: dict, queries
             expected = "an integer" if "integer" in types else "a number"
         else:
             parsed = raw.astype(object).where(raw.notna(), None)
-            parsed = parsed.map(lambda v: v if v is None else str(v))
+            if pd.api.types.infer_dtype(parsed, skipna=True) not in ("string", "empty"):
+                parsed = parsed.map(lambda v: v if v is None else str(v))
             bad = np.zeros(len(df), bool)
             expected = "text"
         if bad.any():
@@ -146,7 +175,8 @@ def check_columns(df: pd.DataFrame, table: str, file: str, schema: dict, queries
         if enum is not None:
             allowed = [e for e in enum if e is not None]
             vals = parsed.to_numpy(dtype=object)
-            outside = np.array([v is not None and v not in allowed for v in vals], bool)
+            # (vectorised) v is not None and v not in allowed
+            outside = ~np.asarray(vals == None, dtype=bool) & ~pd.Series(vals, dtype=object).isin(allowed).to_numpy()  # noqa: E711
             if outside.any():
                 _handle(how, table, file, col, df, outside, pids, queries,
                         rule=f"not one of {allowed}", expected="one of " + ", ".join(map(str, allowed)))
@@ -170,7 +200,7 @@ def check_columns(df: pd.DataFrame, table: str, file: str, schema: dict, queries
 def _handle(how, table, file, col, df, mask, pids, queries, rule, expected):
     idx = np.flatnonzero(mask)
     if how == "query":
-        queries.add(table, [sheet_row(i) for i in idx], pids[idx], col,
+        queries.add(table, idx + 2, pids[idx], col,   # idx + 2 = sheet_row(idx)
                     df[col].to_numpy(dtype=object)[idx], rule, "set to missing")
         return
     i = idx[0]
@@ -187,11 +217,15 @@ def parse_days_off(values: pd.Series, free_text_zero) -> tuple[pd.Series, np.nda
     ``"<n> day(s)"``, ``"<n>d"``, number words (``"three days"``).
     """
     zero = {z.lower() for z in free_text_zero}
-    num = np.full(len(values), np.nan)
-    interpreted = np.zeros(len(values), bool)
-    bad = np.zeros(len(values), bool)
+    # each distinct value is interpreted once (a registry trial has 10^7 replies
+    # but a few dozen distinct texts), then mapped back to the rows
+    codes, uniq = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    uniq = np.asarray(uniq, dtype=object)
+    num = np.full(len(uniq), np.nan)
+    interpreted = np.zeros(len(uniq), bool)
+    bad = np.zeros(len(uniq), bool)
     pat = re.compile(r"^\s*(\d+|" + "|".join(_NUMBER_WORDS) + r")\s*(d|day|days)?\.?\s*$", re.I)
-    for i, v in enumerate(values.to_numpy(dtype=object)):
+    for i, v in enumerate(uniq):
         if v is None or (isinstance(v, float) and np.isnan(v)):
             continue
         s = str(v).strip()
@@ -215,7 +249,14 @@ def parse_days_off(values: pd.Series, free_text_zero) -> tuple[pd.Series, np.nda
             interpreted[i] = True
             continue
         bad[i] = True
-    return pd.Series(num, index=values.index), interpreted, bad
+    seen = codes >= 0
+    num_rows = np.full(len(codes), np.nan)
+    num_rows[seen] = num[codes[seen]]
+    interp_rows = np.zeros(len(codes), bool)
+    interp_rows[seen] = interpreted[codes[seen]]
+    bad_rows = np.zeros(len(codes), bool)
+    bad_rows[seen] = bad[codes[seen]]
+    return pd.Series(num_rows, index=values.index), interp_rows, bad_rows
 
 
 def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]:
@@ -262,7 +303,7 @@ def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]
     b = tables["baseline"]
     f = files["baseline"]
     arm_vals = b["arm"].to_numpy(dtype=object)
-    bad_arm = ~np.isin(arm_vals, labels)
+    bad_arm = ~pd.Series(arm_vals, dtype=object).isin(labels).to_numpy()
     if bad_arm.any():
         i = _first_bad(bad_arm)
         raise InputError("arm label not in config trial.arms", file=f, row=sheet_row(i),
@@ -272,7 +313,8 @@ def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]
             raise InputError(f"the {role} arm label from config is absent from the data",
                              file=f, column="arm", value=lab,
                              expected="at least one participant in each configured arm (check config trial.arms)")
-    rand = dict(zip(b["participant_id"], b["randomisation_date"]))
+    # participant -> randomisation date (a Series: .map() by hash index, no 10^6-entry dict)
+    rand = pd.Series(b["randomisation_date"].to_numpy(), index=b["participant_id"].to_numpy())
     randomised = set(b["participant_id"])
 
     # ---- foreign keys: every participant must have been randomised ----
@@ -297,7 +339,7 @@ def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]
     missing_screen = ~b["participant_id"].isin(set(spid.dropna())).to_numpy()
     if missing_screen.any():
         idx = np.flatnonzero(missing_screen)
-        q.add("baseline", [sheet_row(i) for i in idx], b["participant_id"].to_numpy()[idx],
+        q.add("baseline", idx + 2, b["participant_id"].to_numpy()[idx],
               "participant_id", b["participant_id"].to_numpy()[idx],
               "randomised participant not found in screening", "kept; CONSORT counts from baseline")
 
@@ -322,7 +364,7 @@ def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]
                          expected=f"a date on or after randomisation ({rand[w['participant_id'].iloc[i]].date()})")
     # ---- intervention: contacts in the control arm are kept and queried ----
     iv = tables["intervention"]
-    arm_of = dict(zip(b["participant_id"], b["arm"]))
+    arm_of = pd.Series(b["arm"].to_numpy(), index=b["participant_id"].to_numpy())
     wctrl = ((w["level"] == "intervention") & (w["participant_id"].map(arm_of) == arms["control"])).to_numpy()
     if wctrl.any():
         idx = np.flatnonzero(wctrl)
@@ -339,7 +381,7 @@ def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]
     return tables, q.frame()
 
 
-def _clean_sms(sms: pd.DataFrame, rand: dict, config: dict, q: Queries) -> pd.DataFrame:
+def _clean_sms(sms: pd.DataFrame, rand: pd.Series, config: dict, q: Queries) -> pd.DataFrame:
     der = config.get("derivation", {})
     weeks = list(config["trial"]["sms_weeks"])
     late_days = der.get("late_reply_days", 7)
@@ -356,9 +398,11 @@ def _clean_sms(sms: pd.DataFrame, rand: dict, config: dict, q: Queries) -> pd.Da
     sms["use"] = ~(off | nowk)
     # free text days off
     num, interp, bad = parse_days_off(sms["days_off"], der.get("free_text_zero", ["none"]))
-    for i in np.flatnonzero(interp):
-        q.add("sms", rows[i], pid[i], "days_off", sms["days_off"].iloc[i],
-              "free text reply", f"interpreted as {int(num.iloc[i])}")
+    if interp.any():
+        idx = np.flatnonzero(interp)
+        q.add("sms", rows[idx], pid[idx], "days_off", sms["days_off"].to_numpy(dtype=object)[idx],
+              "free text reply",
+              "interpreted as " + num.iloc[idx].astype(np.int64).astype(str).to_numpy(dtype=object))
     if bad.any():
         idx = np.flatnonzero(bad)
         q.add("sms", rows[idx], pid[idx], "days_off", sms["days_off"].to_numpy()[idx],
@@ -378,7 +422,7 @@ def _clean_sms(sms: pd.DataFrame, rand: dict, config: dict, q: Queries) -> pd.Da
     if bad_order.any():
         idx = np.flatnonzero(bad_order)
         q.add("sms", rows[idx], pid[idx], "reply_date",
-              sms["reply_date"].dt.strftime("%Y-%m-%d").to_numpy()[idx],
+              sms["reply_date"].iloc[idx].dt.strftime("%Y-%m-%d").to_numpy(),
               "reply date before the SMS was sent or before randomisation",
               "reply date set to missing; reply values kept")
         sms.loc[bad_order, "reply_date"] = pd.NaT
@@ -386,26 +430,39 @@ def _clean_sms(sms: pd.DataFrame, rand: dict, config: dict, q: Queries) -> pd.Da
     if late.any():
         idx = np.flatnonzero(late)
         q.add("sms", rows[idx], pid[idx], "reply_date",
-              sms["reply_date"].dt.strftime("%Y-%m-%d").to_numpy()[idx],
+              sms["reply_date"].iloc[idx].dt.strftime("%Y-%m-%d").to_numpy(),
               f"reply more than {late_days} days after the SMS was sent", "kept")
     # duplicates: same participant and week, keep the earliest reply
     sms["replied"] = sms["days_off"].notna() | sms["at_work"].notna()
+    # integer keys: participant codes in sorted-id order (sorting 10^7 id strings
+    # with lexsort would dominate the run), week codes (NaN -> one code, as duplicated())
+    pcode, _ = pd.factorize(sms["participant_id"].to_numpy(dtype=object), sort=True)
+    wcode, wlev = pd.factorize(sms["week"].to_numpy())
     order = np.lexsort((sms["source_row"].to_numpy(),
                         sms["reply_date"].fillna(pd.Timestamp.max).to_numpy(),
                         ~sms["replied"].to_numpy(), sms["week"].fillna(-1).to_numpy(),
-                        sms["participant_id"].to_numpy()))
-    srt = sms.iloc[order]
-    dup = srt.duplicated(["participant_id", "week"], keep="first").to_numpy() & srt["use"].to_numpy()
+                        pcode))
+    key = pcode.astype(np.int64) * (len(wlev) + 1) + (wcode + 1)
+    key_s = key[order]
+    start = np.ones(len(order), bool)
+    start[1:] = key_s[1:] != key_s[:-1]            # a (participant, week) group starts
+    dup = ~start & sms["use"].to_numpy()[order]
     if dup.any():
-        first = srt.drop_duplicates(["participant_id", "week"], keep="first").set_index(["participant_id", "week"])
-        for i in np.flatnonzero(dup):
-            r = srt.iloc[i]
-            k = first.loc[(r["participant_id"], r["week"])]
-            same = all(_eq(r[c], k[c]) for c in ("days_off", "at_work"))
-            q.add("sms", r["source_row"], r["participant_id"], "week", r["week"],
-                  "duplicated SMS for participant and week",
-                  f"{'identical' if same else 'conflicting'} duplicate of row {int(k['source_row'])}; "
-                  f"row {int(k['source_row'])} used")
+        # first row of each group (the one used), for every duplicate
+        grp_first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+        pos = np.flatnonzero(dup)
+        di, ki = order[pos], order[grp_first[pos]]  # rows of the duplicate and of its first
+        same = np.ones(len(pos), bool)
+        for c in ("days_off", "at_work"):           # _eq, vectorised
+            col = sms[c]
+            a, b = col.iloc[di].reset_index(drop=True), col.iloc[ki].reset_index(drop=True)
+            same &= ((a.isna() & b.isna()) | (a.notna() & b.notna() & (a == b))).to_numpy()
+        krow = sms["source_row"].to_numpy()[ki].astype(np.int64).astype(str).astype(object)
+        action = (np.where(same, "identical", "conflicting").astype(object) + " duplicate of row "
+                  + krow + "; row " + krow + " used")
+        q.add("sms", sms["source_row"].to_numpy()[di], pid[di], "week",
+              sms["week"].to_numpy(dtype=object)[di], "duplicated SMS for participant and week",
+              action)
         use = sms["use"].to_numpy().copy()
         use[order[dup]] = False
         sms["use"] = use
@@ -418,7 +475,7 @@ def _eq(a, b) -> bool:
     return a == b
 
 
-def _clean_followup(fu: pd.DataFrame, file: str, rand: dict, config: dict, q: Queries) -> pd.DataFrame:
+def _clean_followup(fu: pd.DataFrame, file: str, rand: pd.Series, config: dict, q: Queries) -> pd.DataFrame:
     tps = list(config["trial"]["timepoints"])
     bad = ~fu["timepoint"].isin(tps).to_numpy()
     if bad.any():
@@ -433,7 +490,7 @@ def _clean_followup(fu: pd.DataFrame, file: str, rand: dict, config: dict, q: Qu
     if before.any():
         idx = np.flatnonzero(before)
         q.add("followup", rows[idx], pid[idx], "return_date",
-              fu["return_date"].dt.strftime("%Y-%m-%d").to_numpy()[idx],
+              fu["return_date"].iloc[idx].dt.strftime("%Y-%m-%d").to_numpy(),
               "questionnaire returned before randomisation", "date set to missing; answers kept")
         fu.loc[before, "return_date"] = pd.NaT
     dup = fu.duplicated(["participant_id", "timepoint"], keep="first").to_numpy()

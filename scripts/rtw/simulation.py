@@ -159,6 +159,73 @@ def _allocate(rng, p: Params) -> np.ndarray:
     return arm
 
 
+# --------------------------------------------------------------------------- #
+# the days-off model (shared by simulate_trial and simulate_primary)
+# --------------------------------------------------------------------------- #
+def days_off_model(p: Params, arm, cond, prior, practice_i, prac_eff, z1, z2, structural_zero,
+                   window_days: int = 182) -> dict:
+    """Latent days off and first-return time of each participant (no random draws here).
+
+    The deterministic part of the generator's outcome model, given its random
+    inputs (arm 0/1, condition group index, prior days off, practice index,
+    practice effects, the copula normals ``z1``/``z2`` and the structural-zero
+    flags).  :func:`simulate_trial` and :func:`simulate_primary` both call it,
+    so the power simulation uses exactly the generator's days-off model.
+
+    Returns a dict with ``lp`` (prognostic score), ``mu`` (uncapped NB mean),
+    ``D`` (capped days off), ``T`` (latent Weibull RTW day), ``S1`` (first
+    spell length, inf if no return), ``relapse_len`` and ``relapse_start``.
+    """
+    ce = np.asarray(p.condition_effects, float)
+    ce = ce - np.dot([0.45, 0.40, 0.15], ce)             # population mean zero
+    logp = np.log(prior)
+    z_prior = (logp - 3.9) / 0.6                          # ~ standardised for the gamma above
+    lp = ce[cond] + p.prior_absence_effect * z_prior + prac_eff[practice_i] \
+        - 0.5 * (p.practice_sd ** 2 + p.prior_absence_effect ** 2 * 0.0)
+    mu = p.nb_mean * np.exp(np.log(p.true_irr) * arm + lp)
+    u1 = special.ndtr(z1)
+    # NB quantile at u1 (comonotone with z1); scipy nbinom: n=size, p=size/(size+mu)
+    D = stats.nbinom.ppf(u1, p.nb_theta, p.nb_theta / (p.nb_theta + mu))
+    D = np.where(structural_zero, 0, np.minimum(D, window_days)).astype(np.int64)
+    # latent Weibull PH time: S(t) = exp(-(t/scale)^k * HR^arm * exp(-lp))
+    k = p.weibull_shape
+    scale = p.weibull_median_days / np.log(2) ** (1 / k)
+    u2 = special.ndtr(z2)
+    cumhaz = -np.log1p(-np.clip(u2, 1e-12, 1 - 1e-12))   # larger u2 -> later return
+    T = scale * (cumhaz / (p.true_rtw_hr ** arm * np.exp(-lp))) ** (1 / k)
+    T = np.maximum(np.ceil(T), 0)
+    returned = D < window_days
+    S1 = np.where(returned, np.minimum(T, D), np.inf)     # first spell length (first RTW day)
+    S1 = np.where(structural_zero, 0, S1)
+    relapse_len = np.where(returned, D - np.minimum(S1, D), 0)
+    relapse_start = np.minimum(S1 + p.relapse_gap_days, window_days - relapse_len)
+    return {"lp": lp, "mu": mu, "D": D, "T": T, "S1": S1, "relapse_len": relapse_len,
+            "relapse_start": relapse_start}
+
+
+def leave_job_times(rng, p: Params, n: int, window_days: int = 182) -> np.ndarray:
+    """Day of leaving employment (exponential; P(within window) = ``leave_job_rate``)."""
+    if p.leave_job_rate <= 0:
+        return np.full(n, np.inf)
+    leave_rate = -np.log1p(-p.leave_job_rate) / window_days
+    return np.ceil(rng.exponential(1 / leave_rate, n))
+
+
+def leave_job(S1, relapse_len, L, window_days: int = 182):
+    """Competing event: leaving employment before the first return.
+
+    Returns ``(left_job, S1, relapse_len, D_true)``: after leaving, the
+    participant is off work (not employed) to the end of the window, so the
+    true days off ``D_true`` are the window.
+    """
+    left_job = (L < S1) & (L < window_days) & (L > 0)
+    S1 = np.where(left_job, np.inf, S1)
+    relapse_len = np.where(left_job, 0, relapse_len)
+    # off intervals: [0, S1), [relapse_start, relapse_start + relapse_len)
+    D_true = np.where(left_job, window_days, np.minimum(S1, window_days) + relapse_len).astype(int)
+    return left_job, S1, relapse_len, D_true
+
+
 def simulate_trial(params: Params | dict | None = None, seed: int = 1,
                    arms: tuple[str, str] = ("usual_care", "vocational_advice"),
                    window_days: int = 182, sms_weeks=tuple(range(2, 27, 2)),
@@ -249,41 +316,18 @@ def simulate_trial(params: Params | dict | None = None, seed: int = 1,
     })
 
     # ---------------- latent outcomes ----------------
-    ce = np.asarray(p.condition_effects, float)
-    ce = ce - np.dot([0.45, 0.40, 0.15], ce)             # population mean zero
-    logp = np.log(prior)
-    z_prior = (logp - 3.9) / 0.6                          # ~ standardised for the gamma above
+    # (the days-off model is shared with simulate_primary: days_off_model / leave_job)
     prac_eff = rng.normal(0, p.practice_sd, p.n_practices)
-    lp = ce[cond] + p.prior_absence_effect * z_prior + prac_eff[practice_i] \
-        - 0.5 * (p.practice_sd ** 2 + p.prior_absence_effect ** 2 * 0.0)
-    mu = p.nb_mean * np.exp(np.log(p.true_irr) * arm + lp)
     z1 = rng.standard_normal(n)
     z2 = p.copula_rho * z1 + np.sqrt(1 - p.copula_rho ** 2) * rng.standard_normal(n)
-    u1 = special.ndtr(z1)
     structural_zero = rng.random(n) < p.zero_inflation
-    # NB quantile at u1 (comonotone with z1); scipy nbinom: n=size, p=size/(size+mu)
-    D = stats.nbinom.ppf(u1, p.nb_theta, p.nb_theta / (p.nb_theta + mu))
-    D = np.where(structural_zero, 0, np.minimum(D, window_days)).astype(np.int64)
-    # latent Weibull PH time: S(t) = exp(-(t/scale)^k * HR^arm * exp(-lp))
-    k = p.weibull_shape
-    scale = p.weibull_median_days / np.log(2) ** (1 / k)
-    u2 = special.ndtr(z2)
-    cumhaz = -np.log1p(-np.clip(u2, 1e-12, 1 - 1e-12))   # larger u2 -> later return
-    T = scale * (cumhaz / (p.true_rtw_hr ** arm * np.exp(-lp))) ** (1 / k)
-    T = np.maximum(np.ceil(T), 0)
-    returned = D < window_days
-    S1 = np.where(returned, np.minimum(T, D), np.inf)     # first spell length (first RTW day)
-    S1 = np.where(structural_zero, 0, S1)
-    relapse_len = np.where(returned, D - np.minimum(S1, D), 0)
-    relapse_start = np.minimum(S1 + p.relapse_gap_days, window_days - relapse_len)
+    lat = days_off_model(p, arm, cond, prior, practice_i, prac_eff, z1, z2, structural_zero,
+                         window_days)
+    lp, D, S1, relapse_len, relapse_start = (lat["lp"], lat["D"], lat["S1"], lat["relapse_len"],
+                                             lat["relapse_start"])
     # competing event: leaving employment before RTW
-    leave_rate = -np.log1p(-p.leave_job_rate) / window_days
-    L = np.ceil(rng.exponential(1 / leave_rate, n))
-    left_job = (L < S1) & (L < window_days) & (L > 0)
-    S1 = np.where(left_job, np.inf, S1)
-    relapse_len = np.where(left_job, 0, relapse_len)
-    # off intervals: [0, S1), [relapse_start, relapse_start + relapse_len)
-    D_true = np.where(left_job, window_days, np.minimum(S1, window_days) + relapse_len).astype(int)
+    L = leave_job_times(rng, p, n, window_days)
+    left_job, S1, relapse_len, D_true = leave_job(S1, relapse_len, L, window_days)
 
     # ---------------- withdrawals and missing primary ----------------
     if p.n_primary_missing is not None:
@@ -450,3 +494,83 @@ def truth(params: Params | dict | None = None) -> dict:
     p = params if isinstance(params, Params) else params_from_config(params)
     return {"irr_days_off": p.true_irr, "hr_rtw_latent": p.true_rtw_hr,
             "secondary_differences": _defaults(p.secondary_differences, SECONDARY_DEFAULTS)}
+
+
+def simulate_primary(params: Params | dict | None = None, seed=1, n_per_arm: int = 65,
+                     attrition: float = 0.0, window_days: int = 182,
+                     sms_period_days: int = 14,
+                     arms: tuple[str, str] | None = None) -> dict:
+    """Only what the primary analysis (and the Cox analysis) needs, for power simulations.
+
+    A fast path of :func:`simulate_trial` for the power simulation (SPEC A16):
+    the same participant model -- condition group, prior days off and practice
+    drawn as the generator draws them, and **the generator's days-off model**
+    (:func:`days_off_model`, :func:`leave_job_times`, :func:`leave_job`: the
+    zero-inflated NB with ``true_irr``, ``nb_theta``, ``nb_mean``, the cap at
+    the window, the copula-linked Weibull first return and leaving employment)
+    -- but none of the raw exports (no screening, SMS, questionnaire or
+    intervention tables, no mess), so no cleaning and derivation are needed.
+
+    Differences from the full path, by design:
+
+    * the primary outcome is the true days off in the window (``D_true``);
+      the full path derives it from fortnightly SMS reports (prorated when
+      some are missing), which adds a little measurement noise;
+    * attrition: each participant's primary outcome is missing with
+      probability ``attrition`` (missing completely at random), instead of
+      the generator's ``n_primary_missing`` / withdrawals;
+    * time to first RTW is the latent first-return day rounded up to the
+      next fortnightly SMS (interval censoring as the SMS schedule gives it),
+      censored at the window, at leaving employment (code 2, the competing
+      event) or, for a participant lost to attrition, at a uniform day in the
+      window (rounded down to an SMS day);
+    * exactly ``n_per_arm`` participants in each arm.
+
+    Parameters
+    ----------
+    params : Params or dict (config ``synthetic:`` block, with the grid
+        point's ``true_irr`` and ``nb_theta`` already set).
+    seed : int or numpy.random.SeedSequence
+    n_per_arm, attrition : grid point.
+    arms : optional (control, intervention) labels; default arm is 0/1.
+
+    Returns
+    -------
+    dict of numpy arrays: ``arm`` (0/1 or labels), ``practice`` (index),
+    ``condition_group`` (index into :data:`CONDITION_GROUPS`),
+    ``days_off_before``, ``days_off_6m`` (NaN when missing), ``rtw_time``,
+    ``rtw_event`` (1 RTW, 2 left employment, 0 censored).
+    """
+    p = params if isinstance(params, Params) else params_from_config(params)
+    rng = np.random.default_rng(seed)
+    n = 2 * int(n_per_arm)
+    arm = np.repeat(np.array([0, 1], dtype=np.int8), int(n_per_arm))
+    practice_i = rng.integers(0, p.n_practices, n)
+    cond = rng.choice(3, n, p=[0.45, 0.40, 0.15])
+    prior = np.clip(np.round(15 + rng.gamma(1.5, 30, n)), 15, 182).astype(int)
+    prac_eff = rng.normal(0, p.practice_sd, p.n_practices)
+    z1 = rng.standard_normal(n)
+    z2 = p.copula_rho * z1 + np.sqrt(1 - p.copula_rho ** 2) * rng.standard_normal(n)
+    structural_zero = rng.random(n) < p.zero_inflation
+    lat = days_off_model(p, arm, cond, prior, practice_i, prac_eff, z1, z2, structural_zero,
+                         window_days)
+    L = leave_job_times(rng, p, n, window_days)
+    left_job, S1, _, D_true = leave_job(lat["S1"], lat["relapse_len"], L, window_days)
+    lost = rng.random(n) < attrition
+    days_off = np.where(lost, np.nan, D_true.astype(float))
+    # time to first RTW, seen at the fortnightly SMS
+    per = float(sms_period_days)
+    rtw_seen = np.ceil(np.maximum(S1, 1) / per) * per
+    event = np.where(np.isfinite(S1) & (rtw_seen <= window_days), 1, 0)
+    time = np.where(event == 1, rtw_seen, float(window_days))
+    lj = left_job & (L < time)
+    time = np.where(lj, L, time)
+    event = np.where(lj, 2, event)
+    drop = np.floor(rng.uniform(0, window_days, n) / per) * per
+    cens = lost & (drop < time)
+    time = np.where(cens, np.maximum(drop, 1.0), time)
+    event = np.where(cens, 0, event)
+    out_arm = arm if arms is None else np.asarray(arms, dtype=object)[arm]
+    return {"arm": out_arm, "practice": practice_i, "condition_group": cond,
+            "days_off_before": prior.astype(float), "days_off_6m": days_off,
+            "rtw_time": time.astype(float), "rtw_event": event.astype(np.int64)}

@@ -1,1 +1,86 @@
 # Simulation stage (SPEC A16): power simulation for a definitive trial (issue 6).
+# A separate target, `snakemake --cores all power` (or part of `all` with
+# simulation.enabled: true).  One job per (grid point, batch of replicates), so
+# the replicates run in parallel over cores or SLURM nodes
+# (`snakemake --profile profiles/slurm power`); seeds depend only on the config
+# seed, the grid point and the replicate index (scripts/rtw/power.py), so the
+# results do not depend on the batching or the executor.
+from rtw.power import batch_config as _power_batch_config
+from rtw.power import batch_files as _power_batch_files
+from rtw.power import batch_range as _power_batch_range
+from rtw.power import grid as _power_grid
+from rtw.power import settings as _power_settings
+
+try:
+    SIM = _power_settings(CFG)
+except ValueError as e:
+    raise WorkflowError(f"config error: {e}")
+SIM_POINTS = _power_grid(SIM)
+
+
+rule power_batch:
+    input:
+        lib=lib("power"),
+    output:
+        "results/simulation/batches/{point}/b{batch}.csv",
+    params:
+        point=lambda w: SIM_POINTS[w.point],
+        replicates=lambda w: _power_batch_range(SIM, int(w.batch)),
+        sim={k: SIM[k] for k in ("seed", "alpha", "cox", "n_practices", "practice_effect")},
+        synthetic=CFG["synthetic"],
+        config=_power_batch_config(ACFG),
+    wildcard_constraints:
+        point=r"n\d+_irr[^_/]+_theta[^_/]+_att[^_/]+",
+        batch=r"\d+",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    log:
+        "results/logs/power/{point}_b{batch}.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/simulate_power_batch.py"
+
+
+rule power_aggregate:
+    input:
+        batches=_power_batch_files(SIM),
+        lib=lib("power", "figures"),
+    output:
+        power="results/simulation/power.csv",
+        detail="results/simulation/power_detail.csv",
+        estimates="results/simulation/estimates.csv",
+        png=report(
+            "results/figures/power_curve.png",
+            caption="../report/power.rst",
+            category="Figures",
+            subcategory="Power",
+            labels={"name": "power_curve", "format": "PNG"},
+        ),
+        pdf=report(
+            "results/figures/power_curve.pdf",
+            caption="../report/power.rst",
+            category="Figures",
+            subcategory="Power",
+            labels={"name": "power_curve", "format": "PDF"},
+        ),
+    params:
+        sim=SIM,
+        synthetic=CFG["synthetic"],
+        config=ACFG,
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    log:
+        "results/logs/power_aggregate.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/simulate_power_aggregate.py"
+
+
+rule power:
+    input:
+        rules.power_aggregate.output,

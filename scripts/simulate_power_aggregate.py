@@ -1,0 +1,31 @@
+"""Entry script (rule power_aggregate): power table, estimates and power curve."""
+from rtw.entry import run
+
+
+def main(smk):
+    from pathlib import Path
+
+    import pandas as pd
+
+    from rtw import style
+    from rtw.estimates import write_estimates
+    from rtw.figures import power_curve
+    from rtw.io import atomic_write_csv
+    from rtw.power import aggregate
+
+    sim = dict(smk.params.sim)
+    merged = {}
+    for f in smk.input.batches:
+        lab = Path(f).parent.name
+        merged.setdefault(lab, []).append(pd.read_csv(f))
+    frames = {lab: pd.concat(v, ignore_index=True) for lab, v in merged.items()}
+    config = dict(smk.params.config)
+    power, detail, est = aggregate(frames, sim, dict(smk.params.synthetic), config)
+    atomic_write_csv(power, smk.output.power)
+    atomic_write_csv(detail, smk.output.detail)
+    write_estimates(est, smk.output.estimates)
+    fig, _ = power_curve(power, config, alpha=sim["alpha"])
+    style.save_figure(fig, Path(smk.output.png).with_suffix(""), formats=("png", "pdf"))
+
+
+run(main, snakemake)  # noqa: F821
