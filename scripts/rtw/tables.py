@@ -373,26 +373,20 @@ def primary_table(estimates: pd.DataFrame, df: pd.DataFrame, config: Mapping, *,
     spec = (config.get("tables") or {}).get("primary_analyses")
     analyses = ([(d["analysis"], d.get("label", d["analysis"]), d.get("population")) for d in spec]
                 if spec else PRIMARY_ANALYSES)
-    first = True
-    for analysis, label, population in analyses:
-        cells = _contrast_cells(estimates, config, dg["ratio"], analysis=analysis,
-                                outcome=outcome, population=population)
-        if cells is None:
-            continue
-        if first:
-            add("Incidence rate ratio, intervention vs control")
-            first = False
-        add(INDENT + label, contrast=cells)
-    first = True
-    for analysis, label, population in ([] if spec else PRIMARY_DIFFERENCES):
-        cells = _contrast_cells(estimates, config, dg["estimate"], analysis=analysis,
-                                outcome=outcome, population=population)
-        if cells is None:
-            continue
-        if first:
-            add("Difference in mean days off, intervention vs control")
-            first = False
-        add(INDENT + label, contrast=cells)
+    sections = [("Incidence rate ratio, intervention vs control", analyses, dg["ratio"]),
+                ("Difference in mean days off, intervention vs control",
+                 [] if spec else PRIMARY_DIFFERENCES, dg["estimate"])]
+    for heading, rows, dp in sections:
+        first = True
+        for analysis, label, population in rows:
+            cells = _contrast_cells(estimates, config, dp, analysis=analysis,
+                                    outcome=outcome, population=population)
+            if cells is None:
+                continue
+            if first:
+                add(heading)
+                first = False
+            add(INDENT + label, contrast=cells)
     return pd.DataFrame(recs, columns=cols)
 
 
