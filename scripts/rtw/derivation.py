@@ -165,8 +165,10 @@ def derive_analysis(tables: dict, config: dict) -> pd.DataFrame:
         "age": b["age"], "sex": b["sex"], "job_type": b["job_type"],
         "days_off_before": b["days_off_before"],
     })
+    cut = float(der.get("prior_absence_cut_days", 42))
     out["prior_absence_group"] = np.where(b["days_off_before"].isna(), None,
-                                          np.where(b["days_off_before"] <= 42, "<=6 weeks", ">6 weeks"))
+                                          np.where(b["days_off_before"] <= cut, f"<={cut:g} days",
+                                                   f">{cut:g} days"))
     out["weekly_hours"] = b["weekly_hours"]
     for s in SCORES[:3]:
         out[f"{s}_bl"] = b[s]
