@@ -213,6 +213,44 @@ def test_byo_table_bad_event_code(tmp_path):
     assert ei.value.row == 4 and ei.value.column == "e" and ei.value.value == 7
 
 
+def _byo(tmp_path, **cols):
+    base = {"id": ["a", "b", "c"], "grp": ["x", "y", "x"], "days": [3, 0, 10], "bin": [1, 0, None]}
+    base.update(cols)
+    p = tmp_path / "t.csv"
+    pd.DataFrame(base).to_csv(p, index=False)
+    cfg = {"data": {"columns": {"participant_id": "id", "arm": "grp"}},
+           "trial": {"arms": {"control": "x", "intervention": "y"}},
+           "outcomes": {"count": {"value": "days"}, "binary": [{"name": "b", "value": "bin"}]}}
+    return p, cfg
+
+
+def test_byo_count_not_a_number(tmp_path):
+    p, cfg = _byo(tmp_path, days=[3, "about 5", 10])
+    with pytest.raises(InputError, match="value is not a number") as ei:
+        import_analysis_table(p, cfg)
+    assert (ei.value.row, ei.value.column, ei.value.value) == (3, "days", "about 5")
+
+
+def test_byo_negative_count(tmp_path):
+    p, cfg = _byo(tmp_path, days=[3, 0, -1])
+    with pytest.raises(InputError, match="value out of range") as ei:
+        import_analysis_table(p, cfg)
+    assert (ei.value.row, ei.value.column) == (4, "days") and "count >= 0" in str(ei.value)
+
+
+def test_byo_binary_not_zero_one(tmp_path):
+    p, cfg = _byo(tmp_path, bin=[1, 2, None])
+    with pytest.raises(InputError, match="binary outcome value not 0 or 1") as ei:
+        import_analysis_table(p, cfg)
+    assert (ei.value.row, ei.value.column, ei.value.value) == (3, "bin", 2)
+
+
+def test_byo_valid_table_with_missing_outcomes_is_accepted(tmp_path):
+    p, cfg = _byo(tmp_path, days=[3, None, 10])
+    df = import_analysis_table(p, cfg)
+    assert len(df) == 3 and df["days"].isna().sum() == 1
+
+
 # ---------------------------------------------------------------- interpretable -> queries
 def _queries(raw):
     _, q = _clean(raw)

@@ -65,6 +65,7 @@ def import_analysis_table(path, config: dict) -> pd.DataFrame:
                              column=cols.get("arm"), value=lab,
                              expected="at least one participant in each configured arm")
     check_config_columns(df, cfg, path)
+    _check_outcome_values(df, cfg, path)
     for o in cfg["outcomes"]["time_to_event"]:
         t = pd.to_numeric(df[o["time"]], errors="coerce")
         badt = (t.isna() | (t < 0)).to_numpy()
@@ -82,3 +83,44 @@ def import_analysis_table(path, config: dict) -> pd.DataFrame:
                              value=e.iloc[i], expected="one of " + ", ".join(map(str, sorted(allowed, key=str)))
                              + " (0 = censored; outcomes.time_to_event.event_value/competing_value)")
     return df
+
+
+def _bad_value(path, df, col, mask, message, expected):
+    i = int(np.flatnonzero(mask)[0])
+    raise InputError(f"{message} ({int(mask.sum())} row(s) in this column)", file=path,
+                     row=sheet_row(i), column=col, value=df[col].iloc[i], expected=expected)
+
+
+def _check_outcome_values(df: pd.DataFrame, cfg: dict, path: str) -> None:
+    """Outcome columns must hold what their analyses need (missing values are allowed:
+    they are the complete-case analyses' business and are counted in the tables)."""
+    oc = cfg["outcomes"]
+    numeric = []                                    # (column, minimum or None, what)
+    if oc["count"]:
+        numeric.append((oc["count"]["value"], 0, "a count >= 0"))
+        if oc["count"].get("baseline"):
+            numeric.append((oc["count"]["baseline"], 0, "a count >= 0"))
+    for o in oc["continuous"]:
+        numeric.append((o["value"], None, "a number"))
+        if o.get("baseline"):
+            numeric.append((o["baseline"], None, "a number"))
+    for o in oc["time_to_event"]:
+        for k in ("lower", "upper"):
+            if o.get(k):
+                numeric.append((o[k], 0, "a time >= 0 (empty upper = right-censored)"))
+    for col, lo, what in numeric:
+        x = pd.to_numeric(df[col], errors="coerce")
+        bad = (df[col].notna() & x.isna()).to_numpy()
+        if bad.any():
+            _bad_value(path, df, col, bad, "value is not a number", what)
+        if lo is not None:
+            neg = (x < lo).to_numpy()
+            if neg.any():
+                _bad_value(path, df, col, neg, "value out of range", what)
+    for o in oc["binary"]:
+        col = o["value"]
+        x = pd.to_numeric(df[col], errors="coerce")
+        bad = (df[col].notna() & ~x.isin([0, 1])).to_numpy()
+        if bad.any():
+            _bad_value(path, df, col, bad, "binary outcome value not 0 or 1",
+                       "0, 1 or empty (missing)")
