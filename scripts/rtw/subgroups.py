@@ -3,9 +3,12 @@
 The engine is generic in the model: a *fitter* takes the analysed rows and a
 design matrix and returns a :class:`ModelFit` (coefficients, covariance,
 log-likelihood).  :func:`nb_fitter` plugs in the primary NB model
-(``MASS::glm.nb``); a Cox fitter with the same signature (design without
-intercept, ``intercept=False``; log partial likelihood as ``loglik``) gives
-``subgroup_cox`` once the survival engine provides it.
+(``MASS::glm.nb``); :func:`cox_fitter` the Cox model (``survival::coxph``, design
+without intercept, ``intercept=False``; log partial likelihood as ``loglik``) for
+``subgroup_cox`` (the LR test is then ``anova(coxph(m0), coxph(m1))``).
+
+Rows with a missing subgroup value are dropped (complete case for the subgroup);
+their number is given in the notes.
 
 For a subgroup column with L levels (first sorted level the reference):
 
@@ -62,6 +65,35 @@ def nb_fitter(outcome: str, cluster: str | None = None) -> Fitter:
     return fit
 
 
+def cox_fitter(time: str, event: str, cluster: str | None = None,
+               ties: str = "efron") -> Fitter:
+    """Fitter for a Cox model = ``coxph(Surv(time, event) ~ X, ties = ties)``; with
+    ``cluster`` the covariance is coxph's robust ``cluster = `` variance (the log partial
+    likelihood, hence the LR test, is the same either way)."""
+    import warnings
+
+    from .cox import fit_cox
+
+    def fit(rows: pd.DataFrame, X: pd.DataFrame) -> ModelFit:
+        names = list(X.columns)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            f = fit_cox(rows[time].to_numpy(float), rows[event].to_numpy(float),
+                        X.to_numpy(float), cluster=rows[cluster].to_numpy() if cluster else None,
+                        ties=ties, names=names)
+        notes = []
+        if f.infinite is not None and f.infinite.any():
+            notes.append("coefficient(s) may be infinite (monotone likelihood): "
+                         + ", ".join(np.asarray(names)[f.infinite]))
+        return ModelFit(pd.Series(f.coef, index=names),
+                        pd.DataFrame(f.var, index=names, columns=names), float(f.loglik[1]),
+                        bool(f.converged and not (f.infinite is not None and f.infinite.any())),
+                        notes)
+
+    fit.intercept = False
+    return fit
+
+
 @dataclass
 class SubgroupResult:
     column: str
@@ -93,13 +125,17 @@ def subgroup_analysis(df: pd.DataFrame, config: dict, column: str, fitter: Fitte
     """
     if column not in df.columns:
         raise ValueError(f"subgroup column '{column}' not in the analysis table")
-    keep = df[column].notna()
+    keep = pd.Series(True, index=df.index)
     for c in list(required) + list(extra_columns):
         keep &= df[c].notna()
+    n_missing = int((keep & df[column].isna()).sum())
+    keep &= df[column].notna()
     data = df.loc[keep]
     adj = [c for c in adjust if c != column]
     lv = mf.levels(data[column].astype(object))
     notes = []
+    if n_missing:
+        notes.append(f"{n_missing} row(s) with missing {column} excluded")
     if len(lv) < 2:
         raise ValueError(f"subgroup '{column}' has fewer than two levels in the analysed rows")
     sub = mf.dummies(data[column].astype(object), column, lv)
