@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .modelframe import cluster_sandwich
+
 log = logging.getLogger(__name__)
 
 
@@ -45,14 +47,8 @@ class IVFit:
 
     def vcov_cluster(self, cluster, cadjust: bool = True) -> pd.DataFrame:
         """``sandwich::vcovCL(ivreg_fit, cluster = cluster)`` (HC0, G/(G-1))."""
-        s = self.resid[:, None] * self.Xhat
-        codes, uniq = pd.factorize(pd.Series(np.asarray(cluster)).astype(str))
-        G = len(uniq)
-        S = np.zeros((G, s.shape[1]))
-        np.add.at(S, codes, s)
-        B = np.linalg.inv(self.Xhat.T @ self.Xhat)
-        adj = G / (G - 1) if cadjust and G > 1 else 1.0
-        V = adj * B @ (S.T @ S) @ B
+        V = cluster_sandwich(self.resid[:, None] * self.Xhat,
+                             np.linalg.inv(self.Xhat.T @ self.Xhat), cluster, cadjust=cadjust)
         return pd.DataFrame(V, index=self.params.index, columns=self.params.index)
 
 

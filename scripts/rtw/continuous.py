@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .modelframe import cluster_sandwich
+
 log = logging.getLogger(__name__)
 
 SINGULAR_TOL = 1e-4
@@ -48,16 +50,9 @@ class OLSFit:
 
     def vcov_cluster(self, cluster, type: str = "HC1", cadjust: bool = True) -> pd.DataFrame:
         """``sandwich::vcovCL(lm_fit, cluster = cluster)``; for class ``lm`` the default type is HC1."""
-        s = self.resid[:, None] * self.X
-        codes, uniq = pd.factorize(pd.Series(np.asarray(cluster)).astype(str))
-        G = len(uniq)
-        S = np.zeros((G, s.shape[1]))
-        np.add.at(S, codes, s)
-        B = np.linalg.inv(self.X.T @ self.X)
-        adj = G / (G - 1) if cadjust and G > 1 else 1.0
-        if type == "HC1":
-            adj *= (self.n - 1) / (self.n - self.k)
-        V = adj * B @ (S.T @ S) @ B
+        V = cluster_sandwich(self.resid[:, None] * self.X, np.linalg.inv(self.X.T @ self.X),
+                             cluster, cadjust=cadjust,
+                             hc1=(self.n, self.k) if type == "HC1" else None)
         return pd.DataFrame(V, index=self.params.index, columns=self.params.index)
 
 

@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, special, stats
 
+from .modelframe import cluster_sandwich
+
 log = logging.getLogger(__name__)
 
 #: theta above this is treated as the Poisson boundary (theta -> infinity).
@@ -103,20 +105,10 @@ class GLMFit:
         The defaults are vcovCL's for a ``glm``/``negbin`` object (HC0 with the
         G/(G-1) cluster adjustment).  ``type="HC1"`` also multiplies by (n-1)/(n-k).
         """
-        s = self.scores()
-        g = pd.Series(np.asarray(cluster)).astype(str).to_numpy()
-        codes, uniq = pd.factorize(g)
-        G = len(uniq)
-        S = np.zeros((G, s.shape[1]))
-        np.add.at(S, codes, s)
-        meat = S.T @ S
-        adj = G / (G - 1.0) if (cadjust and G > 1) else 1.0
-        if type == "HC1":
-            adj *= (self.n - 1.0) / (self.n - self.k)
-        elif type != "HC0":
+        if type not in ("HC0", "HC1"):
             raise ValueError("type must be HC0 or HC1")
-        B = self._bread()
-        V = adj * B @ meat @ B
+        V = cluster_sandwich(self.scores(), self._bread(), cluster, cadjust=cadjust,
+                             hc1=(self.n, self.k) if type == "HC1" else None)
         return pd.DataFrame(V, index=self.params.index, columns=self.params.index)
 
 
@@ -490,13 +482,8 @@ class MLFit:
         the G/(G-1) cluster adjustment.
         """
         names = self.coef_names
-        B = self.cov.loc[names, names].to_numpy()
-        codes, uniq = pd.factorize(pd.Series(np.asarray(cluster)).astype(str))
-        G = len(uniq)
-        S = np.zeros((G, self.scores.shape[1]))
-        np.add.at(S, codes, self.scores)
-        adj = G / (G - 1.0) if (cadjust and G > 1) else 1.0
-        V = adj * B @ (S.T @ S) @ B
+        V = cluster_sandwich(self.scores, self.cov.loc[names, names].to_numpy(), cluster,
+                             cadjust=cadjust)
         return pd.DataFrame(V, index=names, columns=names)
 
 

@@ -213,3 +213,35 @@ def check_rank(X: pd.DataFrame) -> list[str]:
         else:
             kept.append(j)
     return dep
+
+
+def cluster_sandwich(scores, bread, cluster, *, cadjust: bool = True,
+                     hc1: tuple[int, int] | None = None) -> np.ndarray:
+    """Cluster-robust covariance as R's ``sandwich::vcovCL``: ``adj * B M B``.
+
+    Parameters
+    ----------
+    scores : (n, k) array
+        Per-observation estimating-function contributions (``estfun``).
+    bread : (k, k) array
+        ``B`` in the model's own scaling (e.g. ``(X'WX)^-1``), so that
+        ``B (sum_g s_g s_g') B`` is the covariance.
+    cluster : array-like of length n
+        Cluster labels (compared as text).
+    cadjust : bool
+        Multiply by G / (G - 1), vcovCL's default.
+    hc1 : (n, k), optional
+        Also multiply by (n - 1) / (n - k): vcovCL's ``type = "HC1"`` (its
+        default for ``lm`` objects only).
+    """
+    scores = np.asarray(scores, float)
+    codes, uniq = pd.factorize(pd.Series(np.asarray(cluster)).astype(str))
+    G = len(uniq)
+    S = np.zeros((G, scores.shape[1]))
+    np.add.at(S, codes, scores)
+    adj = G / (G - 1.0) if (cadjust and G > 1) else 1.0
+    if hc1 is not None:
+        n, k = hc1
+        adj *= (n - 1.0) / (n - k)
+    B = np.asarray(bread, float)
+    return adj * B @ (S.T @ S) @ B
