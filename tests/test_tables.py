@@ -210,3 +210,18 @@ def test_docx_rerun_identical_after_time_passes(tmp_path, monkeypatch):
     monkeypatch.setattr(time, "localtime", lambda *a: real(time.time() + 86400 * 400))
     b2 = tables.to_docx_bytes(t, "x")
     assert b1 == b2
+
+
+def test_table1_config_falls_back_to_config_columns_for_own_tables():
+    """A bring-your-own table without the default baseline variables gets Table 1 rows for
+    the config's stratification factors, covariates and outcome baselines."""
+    import pandas as pd
+    df = pd.DataFrame({"arm": ["x", "y", "x", "y"], "site": ["a", "b", "a", "b"],
+                       "prior": [10.0, 20.0, 30.0, 40.0], "score0": [0.1, 0.5, 0.9, 0.3]})
+    cfg = {"trial": {"arms": {"control": "x", "intervention": "y"}},
+           "stratification_factors": ["site"], "covariates": ["prior"],
+           "outcomes": {"continuous": [{"name": "s", "value": "s6", "baseline": "score0"}]}}
+    spec = tables.table1_config(cfg, df)["tables"]["baseline"]
+    assert [(d["column"], d["type"]) for d in spec] == [
+        ("site", "categorical"), ("prior", "continuous"), ("score0", "continuous")]
+    assert spec[2]["dp"] == 2

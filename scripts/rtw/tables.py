@@ -182,6 +182,27 @@ def baseline_spec(config: Mapping, df: pd.DataFrame | None = None) -> list:
     return spec
 
 
+def table1_config(cfg: Mapping, df: pd.DataFrame) -> dict:
+    """Config for Table 1: without ``tables.baseline`` and none of the default variables in the
+    data (a bring-your-own table), the config's covariates, stratification factors and outcome
+    baselines, numeric columns summarised as continuous, others as categorical."""
+    if baseline_spec(cfg, df):
+        return dict(cfg)
+    outcomes = cfg.get("outcomes") or {}
+    cols = list(cfg.get("stratification_factors") or []) + list(cfg.get("covariates") or [])
+    cols += [o.get("baseline") for o in [outcomes.get("count") or {}]
+             + list(outcomes.get("continuous") or [])]
+    cols = [c for c in dict.fromkeys(cols) if c and c in df.columns]
+    spec = []
+    for c in cols:
+        if df[c].dtype.kind in "fiu":   # scores within [-1, 1] (EQ-5D) with 2 decimals
+            small = df[c].notna().any() and float(df[c].abs().max()) <= 1
+            spec.append({"column": c, "label": c, "type": "continuous", **({"dp": 2} if small else {})})
+        else:
+            spec.append({"column": c, "label": c, "type": "categorical"})
+    return {**cfg, "tables": {**(cfg.get("tables") or {}), "baseline": spec}}
+
+
 def _continuous_rows(label, groups, spec, dp, show_missing) -> list:
     summary = spec.get("summary", "both")
     rows = [(label, {g: "" for g in groups})]
