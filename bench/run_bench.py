@@ -5,7 +5,7 @@
     python bench/run_bench.py --sizes 720 10000     # a quick run
     python bench/run_bench.py --power               # also replicates/s of the power loop vs R
 
-For each n, one data set is generated once (``rtw.simulation.simulate_primary``,
+For each n, one data set is generated once (``rtw.data.generator.simulate_primary``,
 100 practices) and written to ``bench/out/data_<n>.csv`` (read by both sides;
 Python reads the same values from a Parquet copy).  Every fit then runs in its
 own process, Python (this script with ``--worker``) and R (``Rscript
@@ -28,7 +28,7 @@ Fits (the same model on both sides):
 * ``trial``: all of the above in one go (the per-trial core analysis).
 
 ``--power``: replicates per second of the power-simulation loop (simulate a
-trial of 2 x 200, fit the NB, test the arm IRR) in Python (``rtw.power``) and
+trial of 2 x 200, fit the NB, test the arm IRR) in Python (``rtw.ops.power``) and
 the same loop in R (``MASS::rnegbin`` data, ``glm.nb``).
 """
 from __future__ import annotations
@@ -45,7 +45,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "scripts"))
 
 FITS = ["km", "logrank", "cox", "cox_strat", "nb", "trial"]
 LABELS = {"km": "Kaplan-Meier by arm (log-log CI)", "logrank": "log-rank test",
@@ -59,7 +58,7 @@ def make_data(n: int, out: Path, seed: int = 2024) -> Path:
     import numpy as np
     import pandas as pd
 
-    from rtw.simulation import CONDITION_GROUPS, simulate_primary
+    from rtw.data.generator import CONDITION_GROUPS, simulate_primary
     csv = out / f"data_{n}.csv"
     pq = out / f"data_{n}.parquet"
     if csv.exists() and pq.exists():
@@ -88,7 +87,9 @@ def make_data(n: int, out: Path, seed: int = 2024) -> Path:
 def _python_fits(df):
     import numpy as np
 
-    from rtw import counts, cox, km, logrank
+    from rtw.models import counts
+
+    from rtw.survival import cox, km, logrank
     t = df["time"].to_numpy(float)
     e = df["event"].to_numpy(float)
     arm = df["arm"].to_numpy(float)
@@ -189,10 +190,9 @@ def run_r(fit_name, n, out, reps) -> dict:
 def power_python(n_per_arm=200, reps=200) -> dict:
     code = f"""
 import sys, time, json
-sys.path.insert(0, {str(ROOT / 'scripts')!r})
 import yaml
-from rtw import power
-from rtw.config import normalise
+from rtw.ops import power
+from rtw.core.config import normalise
 cfg = normalise(yaml.safe_load(open({str(ROOT / 'config' / 'config.yaml')!r})))
 cfg.update(covariates=[], stratification_factors=[], practice_effect="none")
 cfg["outcomes"]["count"]["baseline"] = None
@@ -300,7 +300,7 @@ def report(results: dict, sizes, power: dict | None, extra_md: str, path: Path) 
         lines += ["## Power-simulation loop", "",
                   "Replicates per second of one core: simulate a trial of 2 x 200, fit the NB "
                   "(glm.nb), Wald test of the arm IRR.",
-                  "Python: `rtw.power.run_replicate` (generator fast path + `rtw.counts.fit_nb`); "
+                  "Python: `rtw.ops.power.run_replicate` (generator fast path + `rtw.models.counts.fit_nb`); "
                   "R: `MASS::rnegbin` + `MASS::glm.nb` (the same loop, without the generator's "
                   "extras).", "",
                   "| | replicates/s | power (true IRR 0.8, theta 0.5) |", "|---|---|---|",

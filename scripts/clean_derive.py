@@ -1,15 +1,15 @@
 """Entry script (rule clean_derive): raw exports -> cleaned tables, queries, analysis dataset."""
-from rtw.entry import run
+from rtw.core.entry import run
 
 
 def main(smk):
     import logging
     from pathlib import Path
 
-    from rtw.blinding import blind_frame, blind_labels
-    from rtw.cleaning import clean_tables
-    from rtw.derivation import check_config_columns, consort_counts, derive_analysis
-    from rtw.io import atomic_write_csv, atomic_write_parquet
+    from rtw.data.blinding import blind_frame, blind_labels
+    from rtw.data.cleaning import clean_tables
+    from rtw.data.derivation import check_config_columns, consort_counts, derive_analysis
+    from rtw.core.io import atomic_write_csv, atomic_write_parquet
 
     cfg = smk.params.config
     tables, queries = clean_tables(smk.params.raw_dir, cfg, smk.params.schemas)

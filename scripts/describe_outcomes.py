@@ -1,12 +1,12 @@
 """Entry script (rule describe_outcomes): descriptive rows of the estimates table."""
-from rtw.entry import run
+from rtw.core.entry import run
 
 
 def main(smk):
     import pandas as pd
 
-    from rtw.descriptive import describe_outcomes
-    from rtw.estimates import write_estimates
+    from rtw.models.descriptive import describe_outcomes
+    from rtw.core.estimates import write_estimates
     df = pd.read_parquet(smk.input.analysis)
     write_estimates(describe_outcomes(df, smk.params.config), smk.output.estimates)
 

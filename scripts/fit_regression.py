@@ -1,12 +1,12 @@
 """Entry script (rule regression): one group of regression analyses (runners named in params)."""
-from rtw.entry import run
+from rtw.core.entry import run
 
 
 def main(smk):
     import pandas as pd
 
-    from rtw import regression
-    from rtw.estimates import to_frame, write_estimates
+    from rtw.models import runner as regression
+    from rtw.core.estimates import to_frame, write_estimates
     df = pd.read_parquet(smk.input.analysis)
     parts = [getattr(regression, name)(df, smk.params.config) for name in smk.params.runners]
     write_estimates(to_frame(pd.concat(parts, ignore_index=True)), smk.output.estimates)

@@ -1,13 +1,13 @@
 """Entry script (rule survival): every time-to-event analysis of one outcome."""
-from rtw.entry import run
+from rtw.core.entry import run
 
 
 def main(smk):
     import pandas as pd
 
-    from rtw.estimates import write_estimates
-    from rtw.io import atomic_write_csv
-    from rtw.survival import run_time_to_event
+    from rtw.core.estimates import write_estimates
+    from rtw.core.io import atomic_write_csv
+    from rtw.survival.runner import run_time_to_event
     df = pd.read_parquet(smk.input.analysis)
     res = run_time_to_event(df, smk.params.config, dict(smk.params.outcome))
     write_estimates(res["estimates"], smk.output.estimates)

@@ -1,12 +1,12 @@
 """Entry script (rule import_table): a bring-your-own analysis table -> analysis dataset."""
-from rtw.entry import run
+from rtw.core.entry import run
 
 
 def main(smk):
-    from rtw.blinding import blind_frame, blind_labels
-    from rtw.cleaning import QUERY_COLUMNS
-    from rtw.importer import import_analysis_table
-    from rtw.io import atomic_write_csv, atomic_write_parquet
+    from rtw.data.blinding import blind_frame, blind_labels
+    from rtw.data.cleaning import QUERY_COLUMNS
+    from rtw.data.importer import import_analysis_table
+    from rtw.core.io import atomic_write_csv, atomic_write_parquet
     import pandas as pd
 
     cfg = smk.params.config

@@ -1,7 +1,7 @@
 """Entry script (rule trial_figures): CONSORT diagram, forest plots (primary with sensitivity
 analyses; subgroups) and the distribution of days off (PNG + PDF); only those in
 ``params.figures``."""
-from rtw.entry import run
+from rtw.core.entry import run
 
 
 def main(smk):
@@ -9,8 +9,8 @@ def main(smk):
 
     import pandas as pd
 
-    from rtw import figures, style
-    from rtw.estimates import read_estimates
+    from rtw.report import figures, style
+    from rtw.core.estimates import read_estimates
 
     cfg = smk.params.config
     out = dict(smk.output.items())

@@ -1,6 +1,6 @@
 """Entry script (rules survival_figures_<outcome>): Kaplan-Meier, cumulative incidence and
 Schoenfeld residual figures of one time-to-event outcome (PNG + PDF)."""
-from rtw.entry import run
+from rtw.core.entry import run
 
 
 def _stem(path):
@@ -11,8 +11,8 @@ def _stem(path):
 def main(smk):
     import pandas as pd
 
-    from rtw import figures, style
-    from rtw.estimates import read_estimates
+    from rtw.report import figures, style
+    from rtw.core.estimates import read_estimates
 
     cfg, outcome = smk.params.config, smk.params.outcome["name"]
     out = dict(smk.output.items())

@@ -1,6 +1,6 @@
 """Entry script (rule presentation_tables): Table 1, primary outcome, secondary outcomes and
 survival summary tables, each as CSV, Markdown, HTML, Word (.docx) and LaTeX."""
-from rtw.entry import run
+from rtw.core.entry import run
 
 
 def main(smk):
@@ -8,8 +8,8 @@ def main(smk):
 
     import pandas as pd
 
-    from rtw import tables
-    from rtw.estimates import read_estimates
+    from rtw.report import tables
+    from rtw.core.estimates import read_estimates
 
     cfg = smk.params.config
     out = dict(smk.output.items())

@@ -1,5 +1,5 @@
 """Entry script (rule power_aggregate): power table, estimates and power curve."""
-from rtw.entry import run
+from rtw.core.entry import run
 
 
 def main(smk):
@@ -7,11 +7,11 @@ def main(smk):
 
     import pandas as pd
 
-    from rtw import style
-    from rtw.estimates import write_estimates
-    from rtw.figures import power_curve
-    from rtw.io import atomic_write_csv
-    from rtw.power import aggregate
+    from rtw.report import style
+    from rtw.core.estimates import write_estimates
+    from rtw.report.figures import power_curve
+    from rtw.core.io import atomic_write_csv
+    from rtw.ops.power import aggregate
 
     sim = dict(smk.params.sim)
     merged = {}

@@ -4,12 +4,12 @@ import os
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")   # one core per job: the replicates are the parallelism
 
-from rtw.entry import run  # noqa: E402
+from rtw.core.entry import run  # noqa: E402
 
 
 def main(smk):
-    from rtw.io import atomic_write_csv
-    from rtw.power import run_batch
+    from rtw.core.io import atomic_write_csv
+    from rtw.ops.power import run_batch
     sim = dict(smk.params.sim)
     start, stop = smk.params.replicates
     df = run_batch(sim, dict(smk.params.synthetic), dict(smk.params.config),

@@ -1,10 +1,10 @@
 """Entry script (rule simulate_trial): write a synthetic trial's raw exports."""
-from rtw.entry import run
+from rtw.core.entry import run
 
 
 def main(smk):
-    from rtw.io import write_table
-    from rtw.simulation import simulate_trial
+    from rtw.core.io import write_table
+    from rtw.data.generator import simulate_trial
     t = smk.params.trial
     arms = (smk.params.arms["control"], smk.params.arms["intervention"])
     tables = simulate_trial(smk.params.synthetic, seed=smk.params.seed, arms=arms,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REF = Path(__file__).resolve().parent / "reference" / "regression"
+REF = Path(__file__).resolve().parent / "models" / "reference"
 CONFIG = {
     "trial": {"arms": {"control": "usual_care", "intervention": "vocational_advice"},
               "timepoints": {"6w": 42, "6m": 182}},

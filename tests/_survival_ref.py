@@ -1,5 +1,5 @@
 """Shared loaders for the survival reference tests (values stored by
-tests/reference/survival/make_reference.R; CI has no R)."""
+tests/survival/reference/make_reference.R; CI has no R)."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REF = Path(__file__).resolve().parent / "reference" / "survival"
+REF = Path(__file__).resolve().parent / "survival" / "reference"
 
 
 @lru_cache(maxsize=None)

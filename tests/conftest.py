@@ -1,2 +1,4 @@
-import sys, pathlib
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "scripts"))
+"""Shared test set-up.  The library is the installed ``rtw`` package (``pip install -r
+requirements.txt`` installs it from scripts/ in editable mode); this folder holds the shared
+helpers (helpers.py, _pipeline.py, _browser.py), importable because pytest puts the folder of
+this conftest on the import path."""

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from rtw.config import normalise
-from rtw.io import write_table
-from rtw.simulation import simulate_trial
+from rtw.core.config import normalise
+from rtw.core.io import write_table
+from rtw.data.generator import simulate_trial
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "workflow" / "schemas"

@@ -4,8 +4,11 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
+# The workflow's own library (scripts/rtw, installed by requirements.txt as `-e .`) comes
+# first, so the Snakefile of a checkout always plans with that checkout's code.
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
-from rtw.config import ConfigError, analysis_config, normalise  # noqa: E402
+from rtw.core.config import ConfigError, analysis_config, normalise  # noqa: E402
+from rtw.core.deps import script_library_files  # noqa: E402
 
 try:
     CFG = normalise(config)
@@ -30,29 +33,20 @@ if SOURCE == "table" and not CFG["data"].get("table"):
                         "analysis table) is not set")
 
 
-import re as _re
-
-_LIB = Path(workflow.basedir) / "scripts" / "rtw"
-_IMPORT = _re.compile(r"^\s*(?:from\s+(?:rtw)?\.(\w+)\s+import|from\s+(?:rtw|\.)\s+import\s+([\w, ]+)|import\s+rtw\.(\w+))", _re.M)
+_SCRIPTS = Path(workflow.basedir) / "scripts"
 
 
-def _lib_closure(modules):
-    """Modules of scripts/rtw/ reachable by imports from ``modules``."""
-    seen, todo = set(), list(modules)
-    while todo:
-        m = todo.pop()
-        if m in seen or not (_LIB / f"{m}.py").exists():
-            continue
-        seen.add(m)
-        for a, b, c in _IMPORT.findall((_LIB / f"{m}.py").read_text(encoding="utf-8")):
-            todo += [x.strip() for x in (a or b or c).split(",") if x.strip()]
-    return seen
+def lib(script):
+    """Library files that entry script ``scripts/<script>.py`` runs (its imports, followed
+    through the library with ``ast``: rtw.core.deps), so a change to one of them reruns the
+    rule and a change elsewhere does not."""
+    return script_library_files(_SCRIPTS / f"{script}.py", _SCRIPTS)
 
 
-def lib(*modules):
-    """Library files a rule depends on, following imports (a change in them reruns the rule)."""
-    mods = _lib_closure(("__init__", "entry", "estimates", "io", "config") + modules)
-    return [str(_LIB / f"{m}.py") for m in sorted(mods)]
+def repo_of(lib_files):
+    """The repository a rule's library files come from (for provenance's git commit)."""
+    init = next(f for f in lib_files if Path(f).as_posix().endswith("scripts/rtw/__init__.py"))
+    return str(Path(init).resolve().parents[2])
 
 
 def raw_table(name):
@@ -86,7 +80,7 @@ HAS_DELIVERY = SOURCE != "table"
 
 
 # Regression analyses grouped into few jobs (each job pays ~2.5 s of imports):
-# group -> runners of rtw.regression, only those the config calls for.
+# group -> runners of rtw.models.runner, only those the config calls for.
 REGRESSION_GROUPS = {
     g: runners
     for g, runners in {

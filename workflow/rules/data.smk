@@ -15,7 +15,7 @@ if SOURCE == "synthetic":
         conda:
             ENV
         input:
-            lib=lib("simulation"),
+            lib=lib("simulate_trial"),
         script:
             "../../scripts/simulate_trial.py"
 
@@ -25,7 +25,7 @@ if SOURCE in ("synthetic", "raw"):
     rule clean_derive:
         input:
             **raw_inputs(),
-            lib=lib("cleaning", "derivation", "blinding"),
+            lib=lib("clean_derive"),
         output:
             analysis="results/data/analysis.parquet",
             analysis_csv="results/data/analysis.csv",
@@ -52,7 +52,7 @@ else:
     rule import_table:
         input:
             table=CFG["data"]["table"],
-            lib=lib("importer", "derivation", "blinding"),
+            lib=lib("import_table"),
         output:
             analysis="results/data/analysis.parquet",
             analysis_csv="results/data/analysis.csv",

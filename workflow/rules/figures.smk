@@ -1,5 +1,5 @@
 # Figures stage (SPEC §5): publication figures (PNG 300 dpi + PDF) in results/figures/, drawn
-# by rtw.figures from the curve tables, estimates and analysis dataset only (no estimation).
+# by rtw.report.figures from the curve tables, estimates and analysis dataset only (no estimation).
 # Few jobs on purpose (each costs ~2.5 s of imports): one per time-to-event outcome, one for
 # the rest. The power curve is drawn by the simulation stage.
 
@@ -14,7 +14,7 @@ for _outcome in TTE:
             cif_curves=f"results/tables/survival/{_outcome}_cif_curves.csv",
             zph_residuals=f"results/tables/survival/{_outcome}_zph_residuals.csv",
             estimates=f"results/estimates/survival_{_outcome}.csv",
-            lib=lib("figures"),
+            lib=lib("make_figures_survival"),
         output:
             **reported("Figures", survival_figures(_outcome), FIG_FORMATS),
         params:
@@ -36,7 +36,7 @@ if trial_figures():
     rule trial_figures:
         input:
             **trial_figure_inputs(),
-            lib=lib("figures"),
+            lib=lib("make_figures"),
         output:
             **reported("Figures", trial_figures(), FIG_FORMATS),
         params:

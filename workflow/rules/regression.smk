@@ -4,7 +4,7 @@
 rule regression:
     input:
         analysis="results/data/analysis.parquet",
-        lib=lib("regression"),
+        lib=lib("fit_regression"),
     output:
         estimates="results/estimates/regression_{group}.csv",
     params:

@@ -5,13 +5,13 @@ rule provenance:
     input:
         inputs=input_files(),
         outputs=[o for o in all_outputs() if o != "results/provenance.json"],
-        lib=lib("provenance"),
+        lib=lib("write_provenance"),
     output:
         "results/provenance.json",
     params:
         config=ACFG,
         seeds={"seed": ACFG["seed"]},
-        repo=lambda w, input: str(Path(input.lib[0]).parents[2]),
+        repo=lambda w, input: repo_of(input.lib),
     log:
         "results/logs/provenance.log",
     conda:

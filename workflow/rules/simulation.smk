@@ -3,13 +3,13 @@
 # simulation.enabled: true).  One job per (grid point, batch of replicates), so
 # the replicates run in parallel over cores or SLURM nodes
 # (`snakemake --profile profiles/slurm power`); seeds depend only on the config
-# seed, the grid point and the replicate index (scripts/rtw/power.py), so the
+# seed, the grid point and the replicate index (scripts/rtw/ops/power.py), so the
 # results do not depend on the batching or the executor.
-from rtw.power import batch_config as _power_batch_config
-from rtw.power import batch_files as _power_batch_files
-from rtw.power import batch_range as _power_batch_range
-from rtw.power import grid as _power_grid
-from rtw.power import settings as _power_settings
+from rtw.ops.power import batch_config as _power_batch_config
+from rtw.ops.power import batch_files as _power_batch_files
+from rtw.ops.power import batch_range as _power_batch_range
+from rtw.ops.power import grid as _power_grid
+from rtw.ops.power import settings as _power_settings
 
 try:
     SIM = _power_settings(CFG)
@@ -20,7 +20,7 @@ SIM_POINTS = _power_grid(SIM)
 
 rule power_batch:
     input:
-        lib=lib("power"),
+        lib=lib("simulate_power_batch"),
     output:
         "results/simulation/batches/{point}/b{batch}.csv",
     params:
@@ -47,7 +47,7 @@ rule power_batch:
 rule power_aggregate:
     input:
         batches=_power_batch_files(SIM),
-        lib=lib("power", "figures"),
+        lib=lib("simulate_power_aggregate"),
     output:
         power="results/simulation/power.csv",
         detail="results/simulation/power_detail.csv",

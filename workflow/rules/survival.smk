@@ -4,7 +4,7 @@
 rule survival:
     input:
         analysis="results/data/analysis.parquet",
-        lib=lib("survival"),
+        lib=lib("fit_survival"),
     output:
         estimates="results/estimates/survival_{outcome}.csv",
         km_curves="results/tables/survival/{outcome}_km_curves.csv",

@@ -4,7 +4,7 @@
 rule describe_outcomes:
     input:
         analysis="results/data/analysis.parquet",
-        lib=lib("descriptive"),
+        lib=lib("describe_outcomes"),
     output:
         estimates="results/estimates/descriptive.csv",
     params:
@@ -20,7 +20,7 @@ rule describe_outcomes:
 rule combine_estimates:
     input:
         parts=estimate_files(),
-        lib=lib(),
+        lib=lib("combine_estimates"),
     output:
         estimates=report(
             "results/tables/estimates.csv",
@@ -36,12 +36,12 @@ rule combine_estimates:
 
 
 # Presentation tables (Table 1, primary, secondary, survival summary), each as CSV, Markdown,
-# HTML, Word and LaTeX, through rtw.tables / rtw.fmt; one job for all of them.
+# HTML, Word and LaTeX, through rtw.report.tables / rtw.report.fmt; one job for all of them.
 rule presentation_tables:
     input:
         analysis="results/data/analysis.parquet",
         estimates="results/tables/estimates.csv",
-        lib=lib("tables"),
+        lib=lib("make_tables"),
     output:
         **reported("Tables", presentation_tables(), TABLE_FORMATS),
     params:

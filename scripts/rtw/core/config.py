@@ -1,0 +1,109 @@
+"""Config normalisation and semantic checks (beyond the JSON Schema).
+
+The Snakefile validates ``config`` against ``workflow/schemas/config.schema.yaml``
+(which also fills in defaults); :func:`normalise` then gives the library one
+shape: ``outcomes.time_to_event`` is always a list of dicts with a ``name``,
+``outcomes.count`` a dict with a ``name`` (or ``None``), ``continuous`` and
+``binary`` lists, ``trial.arm_names`` defaulting to the labels.
+"""
+from __future__ import annotations
+
+import copy
+
+
+class ConfigError(ValueError):
+    """The config is internally inconsistent (names the key and what was expected)."""
+
+
+def normalise(config: dict) -> dict:
+    cfg = copy.deepcopy(dict(config))
+    trial = cfg.setdefault("trial", {})
+    arms = trial.get("arms") or {}
+    if not arms.get("control") or not arms.get("intervention"):
+        raise ConfigError("config trial.arms needs both 'control' and 'intervention' labels")
+    if arms["control"] == arms["intervention"]:
+        raise ConfigError(f"config trial.arms: control and intervention are both {arms['control']!r}; "
+                          "expected two different arm labels")
+    names = trial.setdefault("arm_names", {}) or {}
+    for lab in arms.values():
+        names.setdefault(lab, str(lab))
+    trial["arm_names"] = names
+    trial.setdefault("arm_colours", {})
+    oc = cfg.setdefault("outcomes", {}) or {}
+    tte = oc.get("time_to_event")
+    if tte is None:
+        tte = []
+    elif isinstance(tte, dict):
+        tte = [tte]
+    seen = set()
+    for i, o in enumerate(tte):
+        o.setdefault("name", "time_to_event" if len(tte) == 1 else f"time_to_event_{i + 1}")
+        o.setdefault("label", o["name"])
+        o.setdefault("event_value", 1)
+        if o["name"] in seen:
+            raise ConfigError(f"config outcomes.time_to_event: duplicated name {o['name']!r}")
+        seen.add(o["name"])
+    oc["time_to_event"] = tte
+    cnt = oc.get("count")
+    if cnt:
+        cnt.setdefault("name", "count")
+        cnt.setdefault("label", cnt["name"])
+    oc["count"] = cnt or None
+    for kind in ("continuous", "binary"):
+        lst = oc.get(kind) or []
+        for o in lst:
+            o.setdefault("label", o["name"])
+        oc[kind] = lst
+    cfg["outcomes"] = oc
+    for key in ("covariates", "stratification_factors", "subgroups"):
+        cfg[key] = list(cfg.get(key) or [])
+    _roles_in_references(cfg)
+    return cfg
+
+
+def _roles_in_references(cfg: dict) -> None:
+    """With a bring-your-own table, a config reference to a column mapped to a role
+    (e.g. ``strata: site`` with ``data.columns.practice: site``) is rewritten to
+    the role's name, because the imported table carries the column under it."""
+    data = cfg.get("data") or {}
+    if data.get("source") != "table":
+        return
+    ren = {src: role for role, src in (data.get("columns") or {}).items() if src and src != role}
+    if not ren:
+        return
+    for key in ("strata", "cluster"):
+        if cfg.get(key) in ren:
+            cfg[key] = ren[cfg[key]]
+    for key in ("covariates", "stratification_factors"):
+        cfg[key] = [ren.get(c, c) for c in cfg[key]]
+    for sg in cfg["subgroups"]:
+        sg["column"] = ren.get(sg["column"], sg["column"])
+
+
+def outcome_names(config: dict, kind: str) -> list[str]:
+    oc = normalise(config)["outcomes"]
+    if kind == "count":
+        return [oc["count"]["name"]] if oc["count"] else []
+    return [o["name"] for o in oc[kind]]
+
+
+def tte_outcome(config: dict, name: str) -> dict:
+    for o in normalise(config)["outcomes"]["time_to_event"]:
+        if o["name"] == name:
+            return o
+    raise ConfigError(f"no time_to_event outcome named {name!r}")
+
+
+def analysis_config(config: dict) -> dict:
+    """The config every rule after the data step sees (and provenance records).
+
+    :func:`normalise`, then in blinded mode :func:`rtw.data.blinding.blind_config`
+    (arms ``A``/``B``) without ``blind_seed``, so no output can name a true arm
+    or recompute the permutation.
+    """
+    cfg = normalise(config)
+    if cfg.get("blinded"):
+        from rtw.data.blinding import blind_config
+        cfg = blind_config(cfg)
+        cfg.pop("blind_seed", None)
+    return cfg

@@ -1,0 +1,49 @@
+"""Shared plumbing for the thin entry scripts in ``scripts/``.
+
+:func:`run` sets logging to the rule's log file, runs the entry's ``main`` and
+turns an input or config error into one clear message on stderr and in the log
+and a non-zero exit, without a traceback.  Outputs are written atomically by
+:mod:`rtw.core.io`, and Snakemake removes the outputs of a failed job, so no
+half-written result is left behind.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+
+def setup_logging(log_path=None):
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        os.makedirs(os.path.dirname(str(log_path)) or ".", exist_ok=True)
+        handlers.append(logging.FileHandler(str(log_path), mode="w", encoding="utf-8"))
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+MODULES_LOGGED = "rtw modules used by entry script"
+
+
+def _log_library_modules(main) -> None:
+    """Write to the rule's log which library modules the entry script ran, so a test can
+    check them against the rule's ``lib`` inputs (rtw.core.deps)."""
+    script = os.path.basename(main.__code__.co_filename).split(".")[-2]
+    used = sorted(m for m in sys.modules if m == "rtw" or m.startswith("rtw."))
+    logging.getLogger("rtw").info("%s %s: %s", MODULES_LOGGED, script, " ".join(used))
+
+
+def run(main, smk) -> None:
+    """Run ``main(smk)``; input/config errors exit 1 with a one-line message."""
+    from rtw.core.config import ConfigError
+    from rtw.core.io import InputError
+    log = smk.log[0] if len(smk.log) else None
+    setup_logging(log)
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    try:
+        main(smk)
+        _log_library_modules(main)
+    except (InputError, ConfigError) as e:
+        logging.getLogger("rtw").error("%s", e)
+        print(f"\nERROR: {e}\n", file=sys.stderr)
+        sys.exit(1)

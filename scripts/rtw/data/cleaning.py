@@ -1,0 +1,508 @@
+"""Cleaning raw exports (SPEC §2.1): accept what can be interpreted, query the rest.
+
+Each raw table is checked against its schema in ``workflow/schemas/raw_<table>.schema.yaml``:
+required columns, types, allowed values and ranges.  Two outcomes for a bad value:
+
+* a **structural** problem (missing table or column, duplicated participant id
+  in baseline, unknown arm label, a participant in another table who was never
+  randomised, an unparseable randomisation date, ...) raises
+  :class:`rtw.core.io.InputError`, naming the file, spreadsheet row, column, value
+  and what was expected;
+* an **interpretable** problem (free text "3 days", a late or duplicated SMS
+  reply, an out-of-range score) becomes a row of the data-queries table
+  (table, row, participant, column, value, rule, action) and the value is kept,
+  interpreted or set missing as the action says.  Nothing is changed silently.
+
+The schema's custom keywords: ``x-invalid: error|query`` (what an unparseable
+or out-of-range value does; default ``error``), ``x-not-null`` (columns that may
+not be empty), ``x-unique``, ``x-min-rows``, ``x-range-from-config`` (range from
+config ``derivation.score_ranges``), ``x-foreign-key``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from rtw.core.io import InputError, find_table, read_table, sheet_row
+
+QUERY_COLUMNS = ["table", "row", "participant", "column", "value", "rule", "action"]
+RAW_TABLES = ("screening", "baseline", "sms", "followup", "intervention", "withdrawals")
+_NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+                 "thirteen": 13, "fourteen": 14}
+
+
+def _value_text(values: np.ndarray) -> np.ndarray:
+    """Values as query text: "" for missing (None/NaN), else ``str(value)``."""
+    v = pd.Series(values, dtype=object)
+    missing = v.isna().to_numpy()
+    out = np.full(len(v), "", dtype=object)
+    if (~missing).any():
+        out[~missing] = v[~missing].astype(str).to_numpy(dtype=object)
+    return out
+
+
+@dataclass
+class Queries:
+    """Accumulates data queries; :meth:`frame` gives them in a stable order.
+
+    Queries are kept as column blocks (one per :meth:`add`), so that logging
+    millions of them (a registry-sized trial) costs no per-row Python work.
+    """
+    parts: list = field(default_factory=list)
+
+    def add(self, table, rows, participants, column, values, rule, action):
+        """Log queries for ``rows`` (scalars or arrays; ``action`` may be per row)."""
+        rows = np.atleast_1d(np.asarray(rows)).astype(np.int64)
+        n = len(rows)
+        if n == 0:
+            return
+        participants = np.atleast_1d(np.asarray(participants, dtype=object))
+        values = np.atleast_1d(np.asarray(values, dtype=object))
+        action = (np.full(n, action, dtype=object) if isinstance(action, str)
+                  else np.atleast_1d(np.asarray(action, dtype=object)))
+        self.parts.append(pd.DataFrame({
+            "table": np.full(n, table, dtype=object), "row": rows,
+            "participant": participants, "column": np.full(n, column, dtype=object),
+            "value": _value_text(values), "rule": np.full(n, rule, dtype=object),
+            "action": action}, columns=QUERY_COLUMNS))
+
+    @property
+    def rows(self) -> list:
+        return self.frame().to_dict("records")
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            df = pd.DataFrame(columns=QUERY_COLUMNS)
+        else:
+            df = pd.concat(self.parts, ignore_index=True)
+        return df.sort_values(["table", "row", "column", "rule"], kind="mergesort").reset_index(drop=True)
+
+
+def load_schema(schema_dir, table: str) -> dict:
+    with open(Path(schema_dir) / f"raw_{table}.schema.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _types(spec) -> list:
+    t = spec.get("type", "string")
+    return t if isinstance(t, list) else [t]
+
+
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _parse_dates(s: pd.Series) -> pd.Series:
+    """ISO dates (YYYY-MM-DD); anything else -> NaT (the caller decides error/query)."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.normalize()
+    txt = s.astype("string")
+    out = pd.to_datetime(txt, format="%Y-%m-%d", errors="coerce")
+    return out
+
+
+def check_structure(df: pd.DataFrame, table: str, file: str, schema: dict) -> None:
+    """Required columns present, minimum rows, not-null and unique columns."""
+    missing = [c for c in schema.get("required", []) if c not in df.columns]
+    if missing:
+        raise InputError(f"required column(s) {missing} missing from table '{table}'",
+                         file=file, row=1, column=missing[0],
+                         expected="header with columns " + ", ".join(schema["required"]))
+    if len(df) < schema.get("x-min-rows", 0):
+        raise InputError(f"table '{table}' has a header but no data rows", file=file, row=2,
+                         expected=f"at least {schema['x-min-rows']} data row(s)")
+    for col in schema.get("x-not-null", []):
+        na = df[col].isna().to_numpy()
+        if na.any():
+            i = _first_bad(na)
+            raise InputError(f"empty value in required column ({int(na.sum())} row(s))",
+                             file=file, row=sheet_row(i), column=col, value="",
+                             expected="a value in every row")
+    for col in schema.get("x-unique", []):
+        dup = df[col].duplicated(keep=False).to_numpy()
+        if dup.any():
+            i = _first_bad(dup)
+            v = df[col].iloc[i]
+            rows = [sheet_row(j) for j in np.flatnonzero((df[col] == v).to_numpy())]
+            raise InputError(f"duplicated {col} (rows {rows})", file=file, row=rows[1],
+                             column=col, value=v, expected=f"each {col} once")
+
+
+def check_columns(df: pd.DataFrame, table: str, file: str, schema: dict, queries: Queries,
+                  score_ranges: dict, id_col: str = "participant_id") -> pd.DataFrame:
+    """Parse each schema column to its type; bad values raise or become queries.
+
+    Returns a new frame with parsed columns (numbers as float, dates as datetime64,
+    strings stripped).  Columns not in the schema are kept as they are.
+    """
+    out = df.copy()
+    pids = df[id_col].to_numpy(dtype=object) if id_col in df.columns else np.full(len(df), None)
+    for col, spec in schema.get("properties", {}).items():
+        if col not in df.columns:
+            continue
+        raw = df[col]
+        types = _types(spec)
+        how = spec.get("x-invalid", "error")
+        present = raw.notna().to_numpy()
+        if spec.get("format") == "date":
+            parsed = _parse_dates(raw)
+            bad = present & parsed.isna().to_numpy()
+            expected = "a date as YYYY-MM-DD"
+        elif "integer" in types or "number" in types:
+            parsed = pd.to_numeric(raw, errors="coerce").astype(float)
+            bad = present & parsed.isna().to_numpy()
+            if "integer" in types:
+                frac = present & ~bad & (np.mod(parsed.fillna(0).to_numpy(), 1) != 0)
+                bad = bad | frac
+            expected = "an integer" if "integer" in types else "a number"
+        else:
+            parsed = raw.astype(object).where(raw.notna(), None)
+            if pd.api.types.infer_dtype(parsed, skipna=True) not in ("string", "empty"):
+                parsed = parsed.map(lambda v: v if v is None else str(v))
+            bad = np.zeros(len(df), bool)
+            expected = "text"
+        if bad.any():
+            _handle(how, table, file, col, df, bad, pids, queries,
+                    rule=f"not parseable as {expected}", expected=expected)
+            parsed = parsed.where(~bad, None if parsed.dtype == object else np.nan)
+        enum = spec.get("enum")
+        if enum is not None:
+            allowed = [e for e in enum if e is not None]
+            vals = parsed.to_numpy(dtype=object)
+            # (vectorised) v is not None and v not in allowed
+            outside = ~np.asarray(vals == None, dtype=bool) & ~pd.Series(vals, dtype=object).isin(allowed).to_numpy()  # noqa: E711
+            if outside.any():
+                _handle(how, table, file, col, df, outside, pids, queries,
+                        rule=f"not one of {allowed}", expected="one of " + ", ".join(map(str, allowed)))
+                parsed = parsed.where(~outside, None)
+        lo, hi = spec.get("minimum"), spec.get("maximum")
+        if spec.get("x-range-from-config") in score_ranges:
+            lo, hi = score_ranges[spec["x-range-from-config"]]
+        if lo is not None or hi is not None:
+            v = parsed.to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                outside = ~np.isnan(v) & (((v < lo) if lo is not None else False) |
+                                          ((v > hi) if hi is not None else False))
+            if outside.any():
+                _handle(how, table, file, col, df, outside, pids, queries,
+                        rule=f"outside range [{lo}, {hi}]", expected=f"a value from {lo} to {hi}")
+                parsed = parsed.where(~outside, np.nan)
+        out[col] = parsed
+    return out
+
+
+def _handle(how, table, file, col, df, mask, pids, queries, rule, expected):
+    idx = np.flatnonzero(mask)
+    if how == "query":
+        queries.add(table, idx + 2, pids[idx], col,   # idx + 2 = sheet_row(idx)
+                    df[col].to_numpy(dtype=object)[idx], rule, "set to missing")
+        return
+    i = idx[0]
+    raise InputError(f"invalid value ({len(idx)} row(s) in this column)", file=file,
+                     row=sheet_row(i), column=col, value=df[col].iloc[i], expected=expected)
+
+
+def parse_days_off(values: pd.Series, free_text_zero) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Interpret SMS days-off replies.
+
+    Returns the numeric series, a mask of free-text values that were interpreted
+    (to be logged), and a mask of values that could not be interpreted.
+    Accepted: integers; ``"none"``-like words (config ``derivation.free_text_zero``);
+    ``"<n> day(s)"``, ``"<n>d"``, number words (``"three days"``).
+    """
+    zero = {z.lower() for z in free_text_zero}
+    # each distinct value is interpreted once (a registry trial has 10^7 replies
+    # but a few dozen distinct texts), then mapped back to the rows
+    codes, uniq = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    uniq = np.asarray(uniq, dtype=object)
+    num = np.full(len(uniq), np.nan)
+    interpreted = np.zeros(len(uniq), bool)
+    bad = np.zeros(len(uniq), bool)
+    pat = re.compile(r"^\s*(\d+|" + "|".join(_NUMBER_WORDS) + r")\s*(d|day|days)?\.?\s*$", re.I)
+    for i, v in enumerate(uniq):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        s = str(v).strip()
+        try:
+            f = float(s)
+            if f == int(f):
+                num[i] = f
+                continue
+            bad[i] = True
+            continue
+        except ValueError:
+            pass
+        low = s.lower()
+        if low in zero:
+            num[i], interpreted[i] = 0, True
+            continue
+        m = pat.match(low)
+        if m:
+            tok = m.group(1).lower()
+            num[i] = float(_NUMBER_WORDS.get(tok, tok))
+            interpreted[i] = True
+            continue
+        bad[i] = True
+    seen = codes >= 0
+    num_rows = np.full(len(codes), np.nan)
+    num_rows[seen] = num[codes[seen]]
+    interp_rows = np.zeros(len(codes), bool)
+    interp_rows[seen] = interpreted[codes[seen]]
+    bad_rows = np.zeros(len(codes), bool)
+    bad_rows[seen] = bad[codes[seen]]
+    return pd.Series(num_rows, index=values.index), interp_rows, bad_rows
+
+
+def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]:
+    """Read, check and clean all raw tables.
+
+    Parameters
+    ----------
+    raw_dir : path-like
+        Folder holding one file per table (any supported extension).
+    config : dict
+        The resolved config (arms, SMS schedule, derivation rules).
+    schema_dir : path-like
+        ``workflow/schemas``.
+
+    Returns
+    -------
+    (tables, queries)
+        Cleaned tables (dict of DataFrames keyed by table name, each with a
+        ``source_row`` column giving the spreadsheet row) and the queries table.
+
+    Raises
+    ------
+    InputError
+        On any structural problem (see module docstring).
+    """
+    q = Queries()
+    der = config.get("derivation", {})
+    ranges = {k: tuple(v) for k, v in (der.get("score_ranges") or {}).items()}
+    arms = config["trial"]["arms"]
+    labels = [arms["control"], arms["intervention"]]
+    tables, files = {}, {}
+    for t in RAW_TABLES:
+        path = find_table(raw_dir, t)
+        files[t] = str(path)
+        df = read_table(path)
+        schema = load_schema(schema_dir, t)
+        check_structure(df, t, files[t], schema)
+        df = check_columns(df, t, files[t], schema, q, ranges,
+                           id_col="participant_id" if t != "screening" else "screening_id")
+        df.insert(0, "source_row", np.arange(len(df)) + 2)
+        tables[t] = df
+
+    # ---- baseline: arms from config ----
+    b = tables["baseline"]
+    f = files["baseline"]
+    arm_vals = b["arm"].to_numpy(dtype=object)
+    bad_arm = ~pd.Series(arm_vals, dtype=object).isin(labels).to_numpy()
+    if bad_arm.any():
+        i = _first_bad(bad_arm)
+        raise InputError("arm label not in config trial.arms", file=f, row=sheet_row(i),
+                         column="arm", value=arm_vals[i], expected="one of " + ", ".join(labels))
+    for role, lab in arms.items():
+        if not (arm_vals == lab).any():
+            raise InputError(f"the {role} arm label from config is absent from the data",
+                             file=f, column="arm", value=lab,
+                             expected="at least one participant in each configured arm (check config trial.arms)")
+    # participant -> randomisation date (a Series: .map() by hash index, no 10^6-entry dict)
+    rand = pd.Series(b["randomisation_date"].to_numpy(), index=b["participant_id"].to_numpy())
+    randomised = set(b["participant_id"])
+
+    # ---- foreign keys: every participant must have been randomised ----
+    for t in ("sms", "followup", "intervention", "withdrawals"):
+        d = tables[t]
+        unknown = ~d["participant_id"].isin(randomised).to_numpy()
+        if unknown.any():
+            i = _first_bad(unknown)
+            raise InputError(f"participant in table '{t}' was never randomised (not in baseline)",
+                             file=files[t], row=sheet_row(i), column="participant_id",
+                             value=d["participant_id"].iloc[i],
+                             expected="a participant_id present in baseline")
+    s = tables["screening"]
+    sr = s["randomised"] == "yes"
+    spid = s["participant_id"]
+    not_in_base = sr.to_numpy() & ~spid.isin(randomised).to_numpy()
+    if not_in_base.any():
+        i = _first_bad(not_in_base)
+        raise InputError("screening says randomised but the participant is not in baseline",
+                         file=files["screening"], row=sheet_row(i), column="participant_id",
+                         value=spid.iloc[i], expected="a participant_id present in baseline")
+    missing_screen = ~b["participant_id"].isin(set(spid.dropna())).to_numpy()
+    if missing_screen.any():
+        idx = np.flatnonzero(missing_screen)
+        q.add("baseline", idx + 2, b["participant_id"].to_numpy()[idx],
+              "participant_id", b["participant_id"].to_numpy()[idx],
+              "randomised participant not found in screening", "kept; CONSORT counts from baseline")
+
+    # ---- sms ----
+    tables["sms"] = _clean_sms(tables["sms"], rand, config, q)
+    # ---- followup ----
+    tables["followup"] = _clean_followup(tables["followup"], files["followup"], rand, config, q)
+    # ---- withdrawals: one per participant (latest level wins is not assumed: query) ----
+    w = tables["withdrawals"]
+    dup = w["participant_id"].duplicated(keep="first").to_numpy()
+    if dup.any():
+        idx = np.flatnonzero(dup)
+        q.add("withdrawals", w["source_row"].to_numpy()[idx], w["participant_id"].to_numpy()[idx],
+              "participant_id", w["participant_id"].to_numpy()[idx],
+              "more than one withdrawal for a participant", "earliest withdrawal used for censoring")
+    before = (w["withdrawal_date"] < w["participant_id"].map(rand)).to_numpy()
+    if before.any():
+        i = _first_bad(before)
+        raise InputError("withdrawal date before randomisation", file=files["withdrawals"],
+                         row=int(w["source_row"].iloc[i]), column="withdrawal_date",
+                         value=str(w["withdrawal_date"].iloc[i].date()),
+                         expected=f"a date on or after randomisation ({rand[w['participant_id'].iloc[i]].date()})")
+    # ---- intervention: contacts in the control arm are kept and queried ----
+    iv = tables["intervention"]
+    arm_of = pd.Series(b["arm"].to_numpy(), index=b["participant_id"].to_numpy())
+    wctrl = ((w["level"] == "intervention") & (w["participant_id"].map(arm_of) == arms["control"])).to_numpy()
+    if wctrl.any():
+        idx = np.flatnonzero(wctrl)
+        q.add("withdrawals", w["source_row"].to_numpy()[idx], w["participant_id"].to_numpy()[idx],
+              "level", w["level"].to_numpy()[idx],
+              "withdrawal from the intervention recorded for a control-arm participant",
+              "kept; follow-up continues (no censoring)")
+    ctrl = (iv["participant_id"].map(arm_of) == arms["control"]).to_numpy()
+    if ctrl.any():
+        idx = np.flatnonzero(ctrl)
+        q.add("intervention", iv["source_row"].to_numpy()[idx], iv["participant_id"].to_numpy()[idx],
+              "participant_id", iv["participant_id"].to_numpy()[idx],
+              "VSW contact recorded for a control-arm participant", "kept (counts as contamination)")
+    return tables, q.frame()
+
+
+def _clean_sms(sms: pd.DataFrame, rand: pd.Series, config: dict, q: Queries) -> pd.DataFrame:
+    der = config.get("derivation", {})
+    weeks = list(config["trial"]["sms_weeks"])
+    late_days = der.get("late_reply_days", 7)
+    sms = sms.copy()
+    pid = sms["participant_id"].to_numpy(dtype=object)
+    rows = sms["source_row"].to_numpy()
+    # schedule
+    off = ~sms["week"].isin(weeks).to_numpy() & sms["week"].notna().to_numpy()
+    if off.any():
+        idx = np.flatnonzero(off)
+        q.add("sms", rows[idx], pid[idx], "week", sms["week"].to_numpy()[idx],
+              f"week not in the SMS schedule {weeks}", "row excluded from derivations")
+    nowk = sms["week"].isna().to_numpy()
+    sms["use"] = ~(off | nowk)
+    # free text days off
+    num, interp, bad = parse_days_off(sms["days_off"], der.get("free_text_zero", ["none"]))
+    if interp.any():
+        idx = np.flatnonzero(interp)
+        q.add("sms", rows[idx], pid[idx], "days_off", sms["days_off"].to_numpy(dtype=object)[idx],
+              "free text reply",
+              "interpreted as " + num.iloc[idx].astype(np.int64).astype(str).to_numpy(dtype=object))
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        q.add("sms", rows[idx], pid[idx], "days_off", sms["days_off"].to_numpy()[idx],
+              "reply not interpretable as days off", "set to missing")
+    period = config["trial"].get("sms_period_days", 14)
+    rng_bad = ~np.isnan(num.to_numpy()) & ((num.to_numpy() < 0) | (num.to_numpy() > period))
+    if rng_bad.any():
+        idx = np.flatnonzero(rng_bad)
+        q.add("sms", rows[idx], pid[idx], "days_off", sms["days_off"].to_numpy()[idx],
+              f"outside range [0, {period}]", "set to missing")
+        num[rng_bad] = np.nan
+    sms["days_off"] = num
+    # dates
+    r0 = sms["participant_id"].map(rand)
+    bad_order = (sms["reply_date"].notna() & ((sms["reply_date"] < sms["sent_date"]) |
+                                              (sms["reply_date"] < r0))).to_numpy()
+    if bad_order.any():
+        idx = np.flatnonzero(bad_order)
+        q.add("sms", rows[idx], pid[idx], "reply_date",
+              sms["reply_date"].iloc[idx].dt.strftime("%Y-%m-%d").to_numpy(),
+              "reply date before the SMS was sent or before randomisation",
+              "reply date set to missing; reply values kept")
+        sms.loc[bad_order, "reply_date"] = pd.NaT
+    late = ((sms["reply_date"] - sms["sent_date"]).dt.days > late_days).to_numpy()
+    if late.any():
+        idx = np.flatnonzero(late)
+        q.add("sms", rows[idx], pid[idx], "reply_date",
+              sms["reply_date"].iloc[idx].dt.strftime("%Y-%m-%d").to_numpy(),
+              f"reply more than {late_days} days after the SMS was sent", "kept")
+    # duplicates: same participant and week, keep the earliest reply
+    sms["replied"] = sms["days_off"].notna() | sms["at_work"].notna()
+    # integer keys: participant codes in sorted-id order (sorting 10^7 id strings
+    # with lexsort would dominate the run), week codes (NaN -> one code, as duplicated())
+    pcode, _ = pd.factorize(sms["participant_id"].to_numpy(dtype=object), sort=True)
+    wcode, wlev = pd.factorize(sms["week"].to_numpy())
+    order = np.lexsort((sms["source_row"].to_numpy(),
+                        sms["reply_date"].fillna(pd.Timestamp.max).to_numpy(),
+                        ~sms["replied"].to_numpy(), sms["week"].fillna(-1).to_numpy(),
+                        pcode))
+    key = pcode.astype(np.int64) * (len(wlev) + 1) + (wcode + 1)
+    key_s = key[order]
+    start = np.ones(len(order), bool)
+    start[1:] = key_s[1:] != key_s[:-1]            # a (participant, week) group starts
+    dup = ~start & sms["use"].to_numpy()[order]
+    if dup.any():
+        # first row of each group (the one used), for every duplicate
+        grp_first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+        pos = np.flatnonzero(dup)
+        di, ki = order[pos], order[grp_first[pos]]  # rows of the duplicate and of its first
+        same = np.ones(len(pos), bool)
+        for c in ("days_off", "at_work"):           # _eq, vectorised
+            col = sms[c]
+            a, b = col.iloc[di].reset_index(drop=True), col.iloc[ki].reset_index(drop=True)
+            same &= ((a.isna() & b.isna()) | (a.notna() & b.notna() & (a == b))).to_numpy()
+        krow = sms["source_row"].to_numpy()[ki].astype(np.int64).astype(str).astype(object)
+        action = (np.where(same, "identical", "conflicting").astype(object) + " duplicate of row "
+                  + krow + "; row " + krow + " used")
+        q.add("sms", sms["source_row"].to_numpy()[di], pid[di], "week",
+              sms["week"].to_numpy(dtype=object)[di], "duplicated SMS for participant and week",
+              action)
+        use = sms["use"].to_numpy().copy()
+        use[order[dup]] = False
+        sms["use"] = use
+    return sms
+
+
+def _eq(a, b) -> bool:
+    if a is None or (isinstance(a, float) and np.isnan(a)):
+        return b is None or (isinstance(b, float) and np.isnan(b))
+    return a == b
+
+
+def _clean_followup(fu: pd.DataFrame, file: str, rand: pd.Series, config: dict, q: Queries) -> pd.DataFrame:
+    tps = list(config["trial"]["timepoints"])
+    bad = ~fu["timepoint"].isin(tps).to_numpy()
+    if bad.any():
+        i = _first_bad(bad)
+        raise InputError("unknown questionnaire timepoint", file=file, row=sheet_row(i),
+                         column="timepoint", value=fu["timepoint"].iloc[i],
+                         expected="one of " + ", ".join(tps) + " (config trial.timepoints)")
+    fu = fu.copy()
+    rows, pid = fu["source_row"].to_numpy(), fu["participant_id"].to_numpy(dtype=object)
+    r0 = fu["participant_id"].map(rand)
+    before = (fu["return_date"].notna() & (fu["return_date"] < r0)).to_numpy()
+    if before.any():
+        idx = np.flatnonzero(before)
+        q.add("followup", rows[idx], pid[idx], "return_date",
+              fu["return_date"].iloc[idx].dt.strftime("%Y-%m-%d").to_numpy(),
+              "questionnaire returned before randomisation", "date set to missing; answers kept")
+        fu.loc[before, "return_date"] = pd.NaT
+    dup = fu.duplicated(["participant_id", "timepoint"], keep="first").to_numpy()
+    fu["use"] = ~dup
+    if dup.any():
+        idx = np.flatnonzero(dup)
+        q.add("followup", rows[idx], pid[idx], "timepoint", fu["timepoint"].to_numpy()[idx],
+              "more than one questionnaire for participant and timepoint", "first returned used")
+    lj = (fu["employment_status"] == "left_job").to_numpy() & fu["left_job_date"].isna().to_numpy()
+    if lj.any():
+        idx = np.flatnonzero(lj)
+        q.add("followup", rows[idx], pid[idx], "left_job_date", [""] * len(idx),
+              "left job without a date", "leaving dated at the questionnaire's return date")
+        fu.loc[lj, "left_job_date"] = fu.loc[lj, "return_date"]
+    return fu

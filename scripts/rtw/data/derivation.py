@@ -1,0 +1,319 @@
+"""Derivations from cleaned tables to the analysis dataset (SPEC §3).
+
+One row per randomised participant; every derived value keeps the participant
+id, and the rules (with their config thresholds) are documented here and in the
+report.  The SMS schedule is read as a participant × fortnight matrix, so the
+rules are vectorised and run on 10^6 participants.
+
+Rules
+-----
+*Status times.*  An SMS's answer is dated at its scheduled day (``week × 7``
+days after randomisation), not at the reply date, so late replies do not
+shift event times and no time exceeds the window.
+
+*Days off over 6 months* (``derivation.days_off``), rule
+``prorate_then_questionnaire``: if every fortnight has a valid days-off reply,
+their sum (``sms_complete``); else if at least ``min_share_answered`` of the
+fortnights have one, the sum scaled by fortnights / answered and rounded to the
+nearest day, halves up (``sms_prorated``); else the 6-month questionnaire's
+days off (``questionnaire``); else missing.  Capped at ``cap_days``.  Rules
+``sms_complete_only`` and ``questionnaire_only`` use one source only.  Data of a
+participant who withdrew fully with data not kept are not used (outcomes
+missing; the participant stays in ITT as randomised).
+
+*Time to first RTW.*  The first answered SMS reporting being at work: event at
+its day, interval (day of the last answered SMS before it, or 0; that day].
+Otherwise right-censored at the earliest of the last answered SMS day, the
+withdrawal from follow-up, and the window end; the interval is then
+(censoring day, ∞).  Leaving employment (follow-up ``left_job_date``) before
+the first at-work report is the competing event (code 2) at its day.
+
+*Sustained RTW.*  The first of ``sustained_rtw_reports`` consecutive fortnights
+all answered "at work"; dated at the first of them.  Censoring and competing
+event as above.  ``srtw_26w`` is 1 if sustained RTW by the window end, 0 if
+observed without it through the last fortnight at which it could start (or
+left employment), else missing.
+
+*At work at 6 months.*  The 6-month questionnaire's answer, else the last
+scheduled SMS's, else missing.
+
+*Populations.*  ``pop_itt``: everyone randomised, as randomised.  ``pop_pp``:
+control participants, and intervention participants with at least one VSW
+contact.  Complete case per outcome is ``outcome.notna()`` at analysis time.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rtw.core.io import InputError
+
+SCORES = ("eq5d_index", "work_ability", "rtw_self_efficacy", "presenteeism")
+
+
+def _round_half_up(x):
+    return np.floor(np.asarray(x, float) + 0.5)
+
+
+def sms_matrices(sms: pd.DataFrame, pid_index: pd.Index, weeks) -> tuple[np.ndarray, np.ndarray]:
+    """Participant × fortnight matrices of days off (NaN = no valid reply) and at work (1/0/NaN)."""
+    weeks = list(weeks)
+    n, w = len(pid_index), len(weeks)
+    days = np.full((n, w), np.nan)
+    work = np.full((n, w), np.nan)
+    s = sms[sms["use"]] if "use" in sms.columns else sms
+    i = pid_index.get_indexer(s["participant_id"])
+    j = pd.Index(weeks).get_indexer(s["week"])
+    ok = (i >= 0) & (j >= 0)
+    days[i[ok], j[ok]] = s["days_off"].to_numpy(float)[ok]
+    aw = s["at_work"].map({"yes": 1.0, "no": 0.0}).to_numpy(float)
+    work[i[ok], j[ok]] = aw[ok]
+    return days, work
+
+
+def days_off_6m(days: np.ndarray, questionnaire: np.ndarray, rule: str,
+                min_share: float, cap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Primary outcome per the config rule; returns (value, source label)."""
+    nw = days.shape[1]
+    answered = (~np.isnan(days)).sum(axis=1)
+    total = np.nansum(days, axis=1)
+    complete = answered == nw
+    prorate = (answered > 0) & (answered / nw >= min_share) & ~complete
+    val = np.full(len(days), np.nan)
+    src = np.full(len(days), "missing", dtype=object)
+    if rule in ("prorate_then_questionnaire", "sms_complete_only"):
+        val[complete] = total[complete]
+        src[complete] = "sms_complete"
+    if rule == "prorate_then_questionnaire":
+        val[prorate] = _round_half_up(total[prorate] * nw / answered[prorate])
+        src[prorate] = "sms_prorated"
+    if rule in ("prorate_then_questionnaire", "questionnaire_only"):
+        use_q = np.isnan(val) & ~np.isnan(questionnaire)
+        val[use_q] = questionnaire[use_q]
+        src[use_q] = "questionnaire"
+    if rule not in ("prorate_then_questionnaire", "sms_complete_only", "questionnaire_only"):
+        raise ValueError(f"unknown derivation.days_off.rule {rule!r}")
+    return np.minimum(val, cap), src
+
+
+def time_to_rtw(work: np.ndarray, sms_days: np.ndarray, censor_limit: np.ndarray,
+                competing_day: np.ndarray, window: float, run_length: int = 1) -> dict:
+    """First (``run_length=1``) or sustained RTW from the at-work matrix.
+
+    Parameters
+    ----------
+    work : (n, w) array of 1 (at work), 0 (off), NaN (no answer)
+    sms_days : (w,) scheduled days of the SMS
+    censor_limit : (n,) day of withdrawal from follow-up (inf if none)
+    competing_day : (n,) day of leaving employment (inf if none)
+    window : end of follow-up
+    run_length : consecutive fortnights at work that define the event
+
+    Returns
+    -------
+    dict of arrays: time, event (0/1/2), lower, upper (NaN = ∞)
+    """
+    n, w = work.shape
+    sms_days = np.asarray(sms_days, float)
+    valid_time = sms_days[None, :] <= np.minimum(censor_limit, window)[:, None]
+    at = (work == 1) & valid_time
+    run = at.copy()
+    for k in range(1, run_length):
+        nxt = np.zeros_like(at)
+        nxt[:, :-k] = at[:, k:]
+        run &= nxt
+    has = run.any(axis=1)
+    first = np.where(has, run.argmax(axis=1), -1)
+    ev_day = np.where(has, sms_days[np.maximum(first, 0)], np.inf)
+    answered = ~np.isnan(work) & valid_time
+    # last answered day before the event (interval lower bound), 0 if none
+    col = np.arange(w)[None, :]
+    before = answered & (col < first[:, None])
+    last_before = np.where(before.any(axis=1), sms_days[(before * (col + 1)).max(axis=1) - 1], 0.0)
+    last_any = np.where(answered.any(axis=1), sms_days[(answered * (col + 1)).max(axis=1) - 1], 0.0)
+    if run_length > 1:
+        # for a sustained event the run must be confirmed: censor at the last
+        # day from which a confirmed run could have started
+        last_any = np.where(answered.any(axis=1), last_any, 0.0)
+    cens = np.minimum(np.minimum(last_any, censor_limit), window)
+    comp = np.where(competing_day < ev_day, competing_day, np.inf)
+    comp = np.where(comp <= np.minimum(np.maximum(cens, np.where(has, ev_day, cens)), window), comp, np.inf)
+    event = np.where(np.isfinite(comp), 2, np.where(has, 1, 0))
+    time = np.where(event == 2, comp, np.where(event == 1, ev_day, cens))
+    lower = np.where(event == 1, last_before, time)
+    upper = np.where(event == 1, ev_day, np.nan)
+    return {"time": time, "event": event.astype(int), "lower": lower, "upper": upper}
+
+
+def derive_analysis(tables: dict, config: dict) -> pd.DataFrame:
+    """Build the analysis dataset (one row per randomised participant)."""
+    trial = config["trial"]
+    der = config.get("derivation", {})
+    window = float(trial.get("followup_days", 182))
+    weeks = list(trial["sms_weeks"])
+    sms_days = np.asarray(weeks, float) * 7
+    b = tables["baseline"].sort_values("participant_id", kind="mergesort").reset_index(drop=True)
+    pid = pd.Index(b["participant_id"])
+    n = len(b)
+    r0 = b["randomisation_date"]
+    out = pd.DataFrame({
+        "participant_id": b["participant_id"].astype(str),
+        "arm": b["arm"].astype(str),
+        "practice": b["practice"].astype(str),
+        "randomisation_date": r0.dt.strftime("%Y-%m-%d"),
+        "condition_group": b["condition_group"].astype(str),
+        "age": b["age"], "sex": b["sex"], "job_type": b["job_type"],
+        "days_off_before": b["days_off_before"],
+    })
+    cut = float(der.get("prior_absence_cut_days", 42))
+    out["prior_absence_group"] = np.where(b["days_off_before"].isna(), None,
+                                          np.where(b["days_off_before"] <= cut, f"<={cut:g} days",
+                                                   f">{cut:g} days"))
+    out["weekly_hours"] = b["weekly_hours"]
+    for s in SCORES[:3]:
+        out[f"{s}_bl"] = b[s]
+
+    # withdrawals
+    w = tables["withdrawals"].sort_values(["participant_id", "withdrawal_date"], kind="mergesort")
+    w = w.drop_duplicates("participant_id", keep="first").set_index("participant_id")
+    wd_day = ((w["withdrawal_date"] - w["participant_id"].map(dict(zip(b["participant_id"], r0))) if False else
+               (w["withdrawal_date"] - pd.Series(r0.to_numpy(), index=pid).reindex(w.index))).dt.days)
+    fu_level = w["level"].isin(["followup", "full"])
+    censor_limit = np.full(n, np.inf)
+    ii = pid.get_indexer(w.index[fu_level])
+    censor_limit[ii] = wd_day[fu_level].to_numpy(float)
+    not_kept = np.zeros(n, bool)
+    nk = w.index[(w["level"] == "full") & (w["data_kept"] == "no")]
+    not_kept[pid.get_indexer(nk)] = True
+    out["withdrawn"] = pid.isin(w.index)
+    out["withdrawal_level"] = pd.Series(w["level"]).reindex(pid).to_numpy()
+
+    # SMS matrices
+    days, work = sms_matrices(tables["sms"], pid, weeks)
+    days[not_kept] = np.nan
+    work[not_kept] = np.nan
+    out["n_sms_answered"] = (~np.isnan(days) | ~np.isnan(work)).sum(axis=1)
+
+    # follow-up questionnaires (wide)
+    fu = tables["followup"]
+    fu = fu[fu["use"]] if "use" in fu.columns else fu
+    fu = fu[~fu["participant_id"].isin(nk)]
+    for tp in trial["timepoints"]:
+        f = fu[fu["timepoint"] == tp].set_index("participant_id").reindex(pid)
+        for s in SCORES:
+            out[f"{s}_{tp}"] = f[s].to_numpy(float)
+        if tp == "6m":
+            q_days = f["days_off_6m"].to_numpy(float)
+            q_work = f["at_work"].map({"yes": 1.0, "no": 0.0}).to_numpy(float)
+    if "6m" not in trial["timepoints"]:
+        q_days = np.full(n, np.nan)
+        q_work = np.full(n, np.nan)
+    # leaving employment: earliest dated left_job across questionnaires
+    lj = fu[fu["employment_status"] == "left_job"].copy()
+    lj["day"] = (lj["left_job_date"] - lj["participant_id"].map(dict(zip(b["participant_id"], r0)))).dt.days
+    lj_day = lj.groupby("participant_id")["day"].min().reindex(pid).to_numpy(float)
+    lj_day = np.where(np.isnan(lj_day), np.inf, np.maximum(lj_day, 0))
+    out["left_job"] = np.isfinite(lj_day)
+
+    # primary outcome
+    d = der.get("days_off", {})
+    val, src = days_off_6m(days, q_days, d.get("rule", "prorate_then_questionnaire"),
+                           float(d.get("min_share_answered", 0.5)), float(d.get("cap_days", window)))
+    out["days_off_6m"] = val
+    out["days_off_source"] = src
+
+    # RTW
+    first = time_to_rtw(work, sms_days, censor_limit, lj_day, window, 1)
+    k = int(der.get("sustained_rtw_reports", 2))
+    sust = time_to_rtw(work, sms_days, censor_limit, lj_day, window, k)
+    out["rtw_time"], out["rtw_event"] = first["time"], first["event"]
+    out["rtw_lower"], out["rtw_upper"] = first["lower"], first["upper"]
+    out["srtw_time"], out["srtw_event"] = sust["time"], sust["event"]
+    last_start = sms_days[len(sms_days) - k] if k <= len(sms_days) else np.inf
+    out["srtw_26w"] = np.where(sust["event"] == 1, 1.0,
+                               np.where((sust["event"] == 2) | (sust["time"] >= last_start), 0.0, np.nan))
+    out["at_work_6m"] = np.where(~np.isnan(q_work), q_work, work[:, -1])
+
+    # engagement
+    iv = tables["intervention"]
+    g = iv.groupby("participant_id")
+    out["n_contacts"] = g.size().reindex(pid).fillna(0).astype(int).to_numpy()
+    out["contact_minutes"] = g["minutes"].sum(min_count=1).reindex(pid).fillna(0).to_numpy(float)
+    out["engaged"] = out["n_contacts"] >= 1
+    out["pop_itt"] = True
+    out["pop_pp"] = (out["arm"] == trial["arms"]["control"]) | out["engaged"]
+    return out
+
+
+def consort_counts(tables: dict, analysis: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """CONSORT flow counts (columns stage_order, stage, arm, n, reason)."""
+    s = tables["screening"]
+    arms = [config["trial"]["arms"]["control"], config["trial"]["arms"]["intervention"]]
+    rows = []
+
+    def add(stage, arm, n, reason=""):
+        rows.append({"stage": stage, "arm": arm, "n": int(n), "reason": reason})
+    add("invited", "all", len(s))
+    add("responded", "all", (s["responded"] == "yes").sum())
+    add("assessed_eligible", "all", (s["eligible"] == "yes").sum())
+    ne = s[(s["responded"] == "yes") & (s["eligible"] == "no")]
+    add("not_eligible", "all", len(ne))
+    for reason, cnt in ne["ineligible_reason"].fillna("not recorded").value_counts().sort_index().items():
+        add("not_eligible", "all", cnt, reason)
+    add("declined", "all", ((s["eligible"] == "yes") & (s["randomised"] != "yes")).sum())
+    add("randomised", "all", len(analysis))
+    for a in arms:
+        sub = analysis[analysis["arm"] == a]
+        add("allocated", a, len(sub))
+    a1 = arms[1]
+    add("received_intervention", a1, analysis.loc[analysis["arm"] == a1, "engaged"].sum())
+    for a in arms:
+        sub = analysis[analysis["arm"] == a]
+        add("withdrawn", a, sub["withdrawn"].sum())
+        for lev, cnt in sub["withdrawal_level"].dropna().value_counts().sort_index().items():
+            add("withdrawn", a, cnt, lev)
+    for a in arms:
+        sub = analysis[analysis["arm"] == a]
+        add("analysed_primary", a, sub["days_off_6m"].notna().sum())
+        add("missing_primary", a, sub["days_off_6m"].isna().sum())
+    order = {k: i + 1 for i, k in enumerate(
+        ["invited", "responded", "assessed_eligible", "not_eligible", "declined", "randomised",
+         "allocated", "received_intervention", "withdrawn", "analysed_primary", "missing_primary"])}
+    df = pd.DataFrame(rows)
+    df.insert(0, "stage_order", df["stage"].map(order))
+    return df
+
+
+def check_config_columns(df: pd.DataFrame, config: dict, where: str) -> None:
+    """Every column the config names must exist in the analysis table."""
+    need = []
+    for c in config.get("covariates") or []:
+        need.append(("covariates", c))
+    for c in config.get("stratification_factors") or []:
+        need.append(("stratification_factors", c))
+    for key in ("strata", "cluster"):
+        if config.get(key):
+            need.append((key, config[key]))
+    oc = config.get("outcomes") or {}
+    tte = oc.get("time_to_event") or []
+    for o in (tte if isinstance(tte, list) else [tte]):
+        for k in ("time", "event", "lower", "upper"):
+            if o.get(k):
+                need.append((f"outcomes.time_to_event.{k}", o[k]))
+    cnt = oc.get("count")
+    if cnt:
+        for k in ("value", "baseline"):
+            if cnt.get(k):
+                need.append((f"outcomes.count.{k}", cnt[k]))
+    for kind in ("continuous", "binary"):
+        for o in oc.get(kind) or []:
+            for k in ("value", "baseline"):
+                if o.get(k):
+                    need.append((f"outcomes.{kind}.{k}", o[k]))
+    for sg in config.get("subgroups") or []:
+        need.append(("subgroups.column", sg["column"]))
+    for key, col in need:
+        if col not in df.columns:
+            raise InputError(f"config {key} names a column that does not exist", file=where,
+                             row=1, column=col,
+                             expected="one of the table's columns: " + ", ".join(map(str, df.columns[:40])))

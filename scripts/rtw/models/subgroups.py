@@ -1,0 +1,186 @@
+"""Arm-by-subgroup interaction tests and effects within subgroups (SPEC §4 A14).
+
+The engine is generic in the model: a *fitter* takes the analysed rows and a
+design matrix and returns a :class:`ModelFit` (coefficients, covariance,
+log-likelihood).  :func:`nb_fitter` plugs in the primary NB model
+(``MASS::glm.nb``); :func:`cox_fitter` the Cox model (``survival::coxph``, design
+without intercept, ``intercept=False``; log partial likelihood as ``loglik``) for
+``subgroup_cox`` (the LR test is then ``anova(coxph(m0), coxph(m1))``).
+
+Rows with a missing subgroup value are dropped (complete case for the subgroup);
+their number is given in the notes.
+
+For a subgroup column with L levels (first sorted level the reference):
+
+* main-effects model: arm + adjustment + subgroup dummies;
+* interaction model: + ``arm:col[level]`` for the L-1 non-reference levels;
+* **interaction test: likelihood ratio** 2 (logLik1 - logLik0) on L-1 df, each
+  model with its own ML theta -- ``anova(glm.nb(m0), glm.nb(m1))``
+  (``MASS:::anova.negbin``); the joint Wald chi-square of the interaction
+  coefficients (using the fitter's covariance) is given in the note;
+* effect within level l: exp(b_arm + b_arm:l) with the SE of the sum from the
+  interaction model's covariance (the fitter decides model-based or
+  cluster-robust).
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from rtw.core import modelframe as mf
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelFit:
+    """What the subgroup engine needs from any model."""
+    params: pd.Series
+    cov: pd.DataFrame
+    loglik: float
+    converged: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+Fitter = Callable[[pd.DataFrame, pd.DataFrame], ModelFit]
+
+
+def nb_fitter(outcome: str, cluster: str | None = None) -> Fitter:
+    """Fitter for the primary NB model; cluster-robust covariance (vcovCL) if ``cluster``."""
+    from rtw.models.counts import fit_nb
+
+    def fit(rows: pd.DataFrame, X: pd.DataFrame) -> ModelFit:
+        f = fit_nb(X, rows[outcome])
+        cov = f.vcov_cluster(rows[cluster]) if cluster else f.cov
+        notes = list(f.notes)
+        return ModelFit(f.params, cov, f.loglik, f.converged and not f.boundary, notes)
+
+    fit.intercept = True
+    return fit
+
+
+def cox_fitter(time: str, event: str, cluster: str | None = None,
+               ties: str = "efron") -> Fitter:
+    """Fitter for a Cox model = ``coxph(Surv(time, event) ~ X, ties = ties)``; with
+    ``cluster`` the covariance is coxph's robust ``cluster = `` variance (the log partial
+    likelihood, hence the LR test, is the same either way)."""
+    import warnings
+
+    from rtw.survival.cox import fit_cox
+
+    def fit(rows: pd.DataFrame, X: pd.DataFrame) -> ModelFit:
+        names = list(X.columns)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            f = fit_cox(rows[time].to_numpy(float), rows[event].to_numpy(float),
+                        X.to_numpy(float), cluster=rows[cluster].to_numpy() if cluster else None,
+                        ties=ties, names=names)
+        notes = []
+        if f.infinite is not None and f.infinite.any():
+            notes.append("coefficient(s) may be infinite (monotone likelihood): "
+                         + ", ".join(np.asarray(names)[f.infinite]))
+        return ModelFit(pd.Series(f.coef, index=names),
+                        pd.DataFrame(f.var, index=names, columns=names), float(f.loglik[1]),
+                        bool(f.converged and not (f.infinite is not None and f.infinite.any())),
+                        notes)
+
+    fit.intercept = False
+    return fit
+
+
+@dataclass
+class SubgroupResult:
+    column: str
+    levels: list
+    lr_stat: float
+    lr_df: int
+    lr_p: float
+    wald_stat: float
+    wald_p: float
+    ratio_of_ratios: float | None   # log scale: the interaction coefficient (1 df only)
+    ratio_se: float | None
+    effects: pd.DataFrame          # level, estimate (log), se, n, events
+    notes: list[str]
+
+
+def subgroup_analysis(df: pd.DataFrame, config: dict, column: str, fitter: Fitter, *,
+                      required: Sequence[str], adjust: Sequence[str] = (),
+                      intercept: bool = True, events: str | None = None,
+                      extra_columns: Sequence[str] = ()) -> SubgroupResult:
+    """Interaction LR test and within-subgroup arm effects for one subgroup column.
+
+    Parameters
+    ----------
+    required : outcome columns that must be non-missing (count; or time + event).
+    adjust : adjustment columns (the subgroup column itself is dropped from them).
+    intercept : whether the design has an intercept (False for Cox).
+    events : column counted as events per level (None: not counted).
+    extra_columns : columns of the rows that the fitter needs (cluster, strata).
+    """
+    if column not in df.columns:
+        raise ValueError(f"subgroup column '{column}' not in the analysis table")
+    keep = pd.Series(True, index=df.index)
+    for c in list(required) + list(extra_columns):
+        keep &= df[c].notna()
+    n_missing = int((keep & df[column].isna()).sum())
+    keep &= df[column].notna()
+    data = df.loc[keep]
+    adj = [c for c in adjust if c != column]
+    lv = mf.levels(data[column].astype(object))
+    notes = []
+    if n_missing:
+        notes.append(f"{n_missing} row(s) with missing {column} excluded")
+    if len(lv) < 2:
+        raise ValueError(f"subgroup '{column}' has fewer than two levels in the analysed rows")
+    sub = mf.dummies(data[column].astype(object), column, lv)
+    arm = mf.arm_indicator(data, config)
+    inter = sub.mul(arm, axis=0)
+    inter.columns = [f"arm:{c}" for c in sub.columns]
+    D0 = mf.build_design(data, config, outcome=None, adjust=adj, intercept=intercept, extra=sub)
+    D1 = mf.build_design(data, config, outcome=None, adjust=adj, intercept=intercept,
+                         extra=pd.concat([sub, inter], axis=1))
+    if not D0.index.equals(D1.index):
+        raise RuntimeError("designs differ in rows")
+    rows = data.loc[D1.index]
+    f0 = fitter(rows, D0.X)
+    f1 = fitter(rows, D1.X)
+    for f in (f0, f1):
+        notes.extend(f.notes)
+        if not f.converged:
+            notes.append("a subgroup model did not converge or is at a boundary")
+    icols = [c for c in D1.X.columns if c.startswith("arm:")]
+    lr = 2 * (f1.loglik - f0.loglik)
+    dfl = len(icols)
+    lr_p = float(stats.chi2.sf(lr, dfl)) if dfl else np.nan
+    bi = f1.params[icols].to_numpy()
+    Vi = f1.cov.loc[icols, icols].to_numpy()
+    try:
+        wald = float(bi @ np.linalg.solve(Vi, bi))
+        wald_p = float(stats.chi2.sf(wald, dfl))
+    except np.linalg.LinAlgError:
+        wald, wald_p = np.nan, np.nan
+    eff = []
+    for level in lv:
+        w = {"arm": 1.0}
+        name = f"arm:{column}[{level}]"
+        if name in f1.params.index:
+            w[name] = 1.0
+        c = pd.Series(0.0, index=f1.params.index)
+        for k_, v in w.items():
+            c[k_] = v
+        est = float(c @ f1.params)
+        se = float(math.sqrt(c.to_numpy() @ f1.cov.to_numpy() @ c.to_numpy()))
+        in_level = rows[column].astype(object) == level
+        eff.append({"level": level, "estimate": est, "se": se, "n": int(in_level.sum()),
+                    "events": int(rows.loc[in_level, events].astype(float).sum())
+                    if events else None})
+    return SubgroupResult(column, lv, float(lr), dfl, lr_p, wald, wald_p,
+                          float(bi[0]) if dfl == 1 else None,
+                          float(np.sqrt(Vi[0, 0])) if dfl == 1 else None, pd.DataFrame(eff),
+                          sorted(set(notes)))

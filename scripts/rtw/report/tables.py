@@ -1,0 +1,861 @@
+"""Presentation tables (Table 1, primary, secondary, survival) and their writers.
+
+Every table is a ``pandas.DataFrame`` of *strings* (already formatted with
+:mod:`rtw.report.fmt`), first column the row label.  A row label starting with two
+spaces is a sub-row (a level of a categorical variable, a statistic of a
+continuous one); a row whose other cells are all empty is a section header.
+:func:`write_table` writes a table as CSV, Markdown, HTML, Word ``.docx`` and
+LaTeX (booktabs), byte-identical on reruns.
+
+Config
+------
+``tables.baseline`` lists the variables of Table 1, in order::
+
+    tables:
+      baseline:
+        - {column: age, label: "Age, years", type: continuous}
+        - {column: sex, label: Sex, type: categorical,
+           levels: {female: Female, male: Male}}     # optional: order and labels
+        - {column: days_off_before, label: "Days off before randomisation",
+           type: continuous, summary: median_iqr, dp: 0}
+      digits: {ratio: 2, mean: 1, percent: 1}         # see rtw.report.fmt.DEFAULT_DIGITS
+
+Secondary outcomes (config ``outcomes.continuous``) may carry ``dp`` (means)
+and ``estimate_dp`` (differences); by default scores within [-1, 1] (EQ-5D)
+get 2 decimals.
+
+``type`` is ``continuous`` (``summary``: ``both`` (default), ``mean_sd`` or
+``median_iqr``; ``dp`` default ``tables.digits.mean``) or ``categorical``
+(n (%) of participants with data; ``levels`` a list or ``{value: label}``
+mapping fixing order; default the sorted values).  Missing counts are shown
+for every variable with any missing value (``tables.show_missing: always``
+shows them for every variable).  Without ``tables.baseline``,
+:data:`DEFAULT_BASELINE` is used, restricted to columns present.
+
+Estimate conventions read here (``estimates.csv``, see ``rtw.core.estimates``)
+-------------------------------------------------------------------------
+* contrasts: ``term == "arm"``; per-arm values: ``term == "arm=<label>"``
+  (``;t=<day>`` for proportions at a day); the CI at each config
+  ``conf_levels`` is the row with that ``conf_level``.
+* primary table: analyses in :data:`PRIMARY_ANALYSES` (override with
+  ``tables.primary_analyses``: list of ``{analysis, label, population?}``),
+  outcome = config ``outcomes.count.name``.
+* survival table: ``km_median``, ``km_proportion`` (the proportion returned,
+  1 - S(t)), ``rmst``, ``rmst_difference``, ``logrank``,
+  ``logrank_stratified``, ``cox_unadjusted``, ``cox_adjusted``,
+  ``fine_gray``, ``gray_test``.
+* secondary table: ``ancova``, ``lmm``, ``logistic``, ``gcomp_rd``, ``gcomp_rr`` rows with
+  ``term`` ``arm`` (or ``risk_difference``/``risk_ratio``/``odds_ratio``).
+"""
+from __future__ import annotations
+
+import html
+import io as _io
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+from rtw.report import fmt
+from rtw.report.style import arm_names as _arm_names, arm_order as _arm_order
+
+INDENT = "  "
+#: Fixed timestamp written into .docx core properties and zip entries.
+FIXED_DOCX_TIME = datetime(2000, 1, 1, 0, 0, 0)
+FIXED_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+DEFAULT_BASELINE = [
+    {"column": "age", "label": "Age, years", "type": "continuous"},
+    {"column": "sex", "label": "Sex", "type": "categorical"},
+    {"column": "job_type", "label": "Job type", "type": "categorical"},
+    {"column": "condition_group", "label": "Health condition group", "type": "categorical"},
+    {"column": "days_off_before", "label": "Days off work before randomisation",
+     "type": "continuous"},
+    {"column": "prior_absence_group", "label": "Prior absence length", "type": "categorical"},
+    {"column": "weekly_hours", "label": "Usual weekly working hours", "type": "continuous"},
+    {"column": "eq5d_index_bl", "label": "EQ-5D-5L index", "type": "continuous", "dp": 2},
+    {"column": "work_ability_bl", "label": "Work ability (0-10)", "type": "continuous"},
+    {"column": "rtw_self_efficacy_bl", "label": "RTW self-efficacy (1-6)", "type": "continuous"},
+]
+
+#: Default rows of the primary table: (analysis, label, population or None).
+PRIMARY_ANALYSES = [
+    ("nb_primary", "Primary: negative binomial, ITT", None),
+    ("zinb", "Zero-inflated negative binomial", None),
+    ("hurdle_nb", "Hurdle negative binomial", None),
+    ("poisson_robust", "Poisson, robust SE", None),
+    ("mi_nb", "Multiple imputation, negative binomial", None),
+    ("nb_per_protocol", "Per protocol, negative binomial", None),
+]
+#: Primary-outcome contrasts on the difference scale (not IRRs): shown under their own heading.
+PRIMARY_DIFFERENCES = [
+    ("cace", "Complier average causal effect (IV), days", None),
+]
+
+SECONDARY_ANALYSES = [
+    ("ancova", "ANCOVA", "Mean difference"),
+    ("lmm", "Linear mixed model", "Mean difference"),
+    ("logistic", "Logistic regression", "Odds ratio"),
+    ("gcomp_rd", "Standardisation (g-computation)", "Risk difference"),
+    ("gcomp_rr", "Standardisation (g-computation)", "Risk ratio"),
+]
+RATIO_MEASURES = {"Odds ratio", "Risk ratio"}
+RATIO_TERMS = {"odds_ratio", "risk_ratio"}
+
+
+# ------------------------------------------------------------ helpers --
+def _levels(config: Mapping) -> list:
+    return [float(x) for x in (config.get("conf_levels") or [0.95])]
+
+
+def _close(a, b) -> bool:
+    try:
+        return abs(float(a) - float(b)) < 1e-9
+    except (TypeError, ValueError):
+        return False
+
+
+def _pick(est: pd.DataFrame, *, level=None, **eq) -> pd.DataFrame:
+    """Rows of ``est`` matching columns exactly (and a conf_level, if given)."""
+    m = pd.Series(True, index=est.index)
+    for k, v in eq.items():
+        m &= est[k].astype(str) == str(v)
+    out = est[m]
+    if level is not None and len(out):
+        lv = out[out["conf_level"].map(lambda x: _close(x, level))]
+        out = lv if len(lv) else out.iloc[0:0]
+    return out
+
+
+def _first(df: pd.DataFrame):
+    return None if df is None or not len(df) else df.iloc[0]
+
+
+def _arm_header(config: Mapping, df: pd.DataFrame | None = None, arm_col: str = "arm") -> dict:
+    names = _arm_names(config)
+    out = {}
+    for a in _arm_order(config):
+        if df is not None:
+            n = int((df[arm_col].astype(str) == a).sum())
+            out[a] = f"{names[a]} (n={fmt.fmt_int(n)})"
+        else:
+            out[a] = names[a]
+    return out
+
+
+def _empty_row(columns) -> dict:
+    return {c: "" for c in columns}
+
+
+def _prettify(value) -> str:
+    s = str(value).replace("_", " ")
+    return s[:1].upper() + s[1:]
+
+
+def _ci_cols(config: Mapping) -> list:
+    return [f"{fmt.fmt_conf_level(lv)} CI" for lv in _levels(config)]
+
+
+# ------------------------------------------------------------ Table 1 --
+def baseline_spec(config: Mapping, df: pd.DataFrame | None = None) -> list:
+    """The Table 1 variable list: config ``tables.baseline`` or the default.
+
+    Parameters
+    ----------
+    config : mapping
+    df : pandas.DataFrame, optional
+        When given and config has no list, the default list is restricted to
+        columns present in ``df``.
+
+    Returns
+    -------
+    list of dict
+    """
+    spec = ((config.get("tables") or {}).get("baseline"))
+    if spec:
+        return [dict(s) for s in spec]
+    spec = [dict(s) for s in DEFAULT_BASELINE]
+    if df is not None:
+        spec = [s for s in spec if s["column"] in df.columns]
+    return spec
+
+
+def table1_config(cfg: Mapping, df: pd.DataFrame) -> dict:
+    """Config for Table 1: without ``tables.baseline`` and none of the default variables in the
+    data (a bring-your-own table), the config's covariates, stratification factors and outcome
+    baselines, numeric columns summarised as continuous, others as categorical."""
+    if baseline_spec(cfg, df):
+        return dict(cfg)
+    outcomes = cfg.get("outcomes") or {}
+    cols = list(cfg.get("stratification_factors") or []) + list(cfg.get("covariates") or [])
+    cols += [o.get("baseline") for o in [outcomes.get("count") or {}]
+             + list(outcomes.get("continuous") or [])]
+    cols = [c for c in dict.fromkeys(cols) if c and c in df.columns]
+    spec = []
+    for c in cols:
+        if df[c].dtype.kind in "fiu":   # scores within [-1, 1] (EQ-5D) with 2 decimals
+            small = df[c].notna().any() and float(df[c].abs().max()) <= 1
+            spec.append({"column": c, "label": c, "type": "continuous", **({"dp": 2} if small else {})})
+        else:
+            spec.append({"column": c, "label": c, "type": "categorical"})
+    return {**cfg, "tables": {**(cfg.get("tables") or {}), "baseline": spec}}
+
+
+def _continuous_rows(label, groups, spec, dp, show_missing) -> list:
+    summary = spec.get("summary", "both")
+    rows = [(label, {g: "" for g in groups})]
+    if summary in ("both", "mean_sd"):
+        rows.append((INDENT + "Mean (SD)", {g: fmt.fmt_mean_sd(s.mean(), s.std(ddof=1) if s.count() > 1 else None, dp)
+                                            if s.count() else "" for g, s in groups.items()}))
+    if summary in ("both", "median_iqr"):
+        rows.append((INDENT + "Median (IQR)", {
+            g: fmt.fmt_median_iqr(s.median(), s.quantile(0.25), s.quantile(0.75), dp)
+            if s.count() else "" for g, s in groups.items()}))
+    if summary not in ("both", "mean_sd", "median_iqr"):
+        raise ValueError(f"tables.baseline: unknown summary {summary!r} for {spec['column']}")
+    n_missing = {g: int(s.isna().sum()) for g, s in groups.items()}
+    if show_missing == "always" or any(n_missing.values()):
+        rows.append((INDENT + "Missing, n", {g: fmt.fmt_int(v) for g, v in n_missing.items()}))
+    return rows
+
+
+def _categorical_rows(label, groups, spec, pct_dp, show_missing) -> list:
+    levels = spec.get("levels")
+    allvals = pd.concat(list(groups.values()))
+    present = allvals.dropna().astype(str)
+    if levels is None:
+        order = sorted(present.unique())
+        labels = {v: _prettify(v) for v in order}
+    elif isinstance(levels, Mapping):
+        order = [str(k) for k in levels]
+        labels = {str(k): str(v) for k, v in levels.items()}
+    else:
+        order = [str(v) for v in levels]
+        labels = {v: _prettify(v) for v in order}
+    extra = sorted(set(present.unique()) - set(order))
+    if extra:
+        raise ValueError(f"tables.baseline: column {spec['column']!r} has values {extra} "
+                         f"not in its levels {order}")
+    rows = [(label + ", n (%)", {g: "" for g in groups})]
+    for v in order:
+        cells = {}
+        for g, s in groups.items():
+            ok = s.dropna().astype(str)
+            cells[g] = fmt.fmt_n_pct(int((ok == v).sum()), len(ok), pct_dp)
+        rows.append((INDENT + labels[v], cells))
+    n_missing = {g: int(s.isna().sum()) for g, s in groups.items()}
+    if show_missing == "always" or any(n_missing.values()):
+        rows.append((INDENT + "Missing, n", {g: fmt.fmt_int(v) for g, v in n_missing.items()}))
+    return rows
+
+
+def table1(df: pd.DataFrame, config: Mapping, *, arm_col: str = "arm",
+           overall: bool = True) -> pd.DataFrame:
+    """Baseline characteristics by arm and overall (CONSORT Table 1, no p-values).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per randomised participant (the ITT population).
+    config : mapping
+        ``trial.arms``/``arm_names`` (columns and their order),
+        ``tables.baseline`` (variables), ``tables.digits``,
+        ``tables.show_missing`` (``if_any`` default, or ``always``).
+    arm_col : str
+    overall : bool
+        Add an "Overall" column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Strings; first column ``"Characteristic"``, then one column per arm
+        headed ``"<name> (n=<n>)"``, then ``"Overall (n=<n>)"``.  Continuous
+        variables: mean (SD) and median (IQR) sub-rows; categorical: n (%)
+        of participants with data; "Missing, n" sub-rows where any value is
+        missing.  Percentages use the non-missing count as denominator.
+    """
+    dg = fmt.digits(config)
+    show_missing = (config.get("tables") or {}).get("show_missing", "if_any")
+    arms = _arm_order(config)
+    unknown = sorted(set(df[arm_col].dropna().astype(str)) - set(arms))
+    if unknown:
+        raise ValueError(f"table1: arm labels {unknown} not in config trial.arms {arms}")
+    heads = _arm_header(config, df, arm_col)
+    cols = ["Characteristic"] + [heads[a] for a in arms]
+    if overall:
+        cols.append(f"Overall (n={fmt.fmt_int(len(df))})")
+    records = []
+    for spec in baseline_spec(config, df):
+        col = spec["column"]
+        if col not in df.columns:
+            raise KeyError(f"tables.baseline: column {col!r} not in the analysis dataset")
+        label = spec.get("label", col)
+        groups = {a: df.loc[df[arm_col].astype(str) == a, col] for a in arms}
+        if overall:
+            groups["__overall__"] = df[col]
+        kind = spec.get("type", "continuous")
+        if kind == "continuous":
+            s_groups = {g: pd.to_numeric(s, errors="raise").astype(float) for g, s in groups.items()}
+            rows = _continuous_rows(label, s_groups, spec, int(spec.get("dp", dg["mean"])), show_missing)
+        elif kind == "categorical":
+            rows = _categorical_rows(label, groups, spec, int(dg["percent"]), show_missing)
+        else:
+            raise ValueError(f"tables.baseline: type of {col!r} must be continuous or categorical, "
+                             f"not {kind!r}")
+        for lab, cells in rows:
+            rec = {"Characteristic": lab}
+            for a in arms:
+                rec[heads[a]] = cells[a]
+            if overall:
+                rec[cols[-1]] = cells["__overall__"]
+            records.append(rec)
+    return pd.DataFrame(records, columns=cols)
+
+
+# ------------------------------------------------------- primary table --
+def _contrast_cells(est: pd.DataFrame, config: Mapping, dp: int, *, analysis, outcome,
+                    term="arm", population=None) -> dict | None:
+    sel = {"analysis": analysis, "outcome": outcome, "term": term}
+    if population is not None:
+        sel["population"] = population
+    rows = _pick(est, **sel)
+    if not len(rows):
+        return None
+    levels = _levels(config)
+    first = rows.iloc[0]
+    cells = {"Estimate": fmt.fmt_num(first["estimate"], dp)}
+    for lv, col in zip(levels, _ci_cols(config)):
+        r = _first(rows[rows["conf_level"].map(lambda x: _close(x, lv))])
+        cells[col] = "" if r is None else fmt.fmt_ci(r["conf_low"], r["conf_high"], dp)
+    cells["p"] = fmt.fmt_p(first["p_value"])
+    cells["n"] = fmt.fmt_int(first["n"]) if "n" in rows else ""
+    return cells
+
+
+def primary_table(estimates: pd.DataFrame, df: pd.DataFrame, config: Mapping, *,
+                  arm_col: str = "arm", population_col: str | None = None) -> pd.DataFrame:
+    """Primary outcome table: days off by arm, IRR with every CI level, sensitivity analyses.
+
+    Parameters
+    ----------
+    estimates : pandas.DataFrame
+        The tidy estimates (``estimates.csv``).
+    df : pandas.DataFrame
+        Analysis dataset (ITT), for n, mean (SD) and median (IQR) by arm of
+        config ``outcomes.count.value``.
+    config : mapping
+    arm_col : str
+    population_col : str, optional
+        A boolean column restricting ``df`` (e.g. ``pop_itt``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``Outcome / analysis``, one per arm, ``IRR``, one ``<level>
+        CI`` per config level, ``p``, ``n``.  First a block of descriptive
+        rows by arm, then one row per analysis found (in
+        :data:`PRIMARY_ANALYSES` order, or ``tables.primary_analyses``).
+        Analyses absent from ``estimates`` are left out.
+    """
+    dg = fmt.digits(config)
+    count = config["outcomes"]["count"]
+    value, outcome = count["value"], count["name"]
+    if population_col:
+        df = df[df[population_col].astype(bool)]
+    arms = _arm_order(config)
+    heads = _arm_header(config)
+    ci_cols = _ci_cols(config)
+    cols = ["Outcome / analysis"] + [heads[a] for a in arms] + ["IRR"] + ci_cols + ["p", "n"]
+    recs = []
+
+    def add(label, arm_cells=None, contrast=None):
+        r = _empty_row(cols)
+        r["Outcome / analysis"] = label
+        for a, v in (arm_cells or {}).items():
+            r[heads[a]] = v
+        if contrast:
+            r["IRR"] = contrast["Estimate"]
+            for c in ci_cols + ["p", "n"]:
+                r[c] = contrast.get(c, "")
+        recs.append(r)
+
+    groups = {a: pd.to_numeric(df.loc[df[arm_col].astype(str) == a, value], errors="coerce")
+              for a in arms}
+    add(count.get("label", value))
+    add(INDENT + "Randomised, n", {a: fmt.fmt_int(len(s)) for a, s in groups.items()})
+    add(INDENT + "With outcome, n", {a: fmt.fmt_int(s.count()) for a, s in groups.items()})
+    add(INDENT + "Mean (SD)", {a: fmt.fmt_mean_sd(s.mean(), s.std(ddof=1) if s.count() > 1 else None,
+                                                  dg["mean"]) for a, s in groups.items()})
+    add(INDENT + "Median (IQR)", {a: fmt.fmt_median_iqr(s.median(), s.quantile(0.25),
+                                                        s.quantile(0.75), dg["mean"])
+                                  if s.count() else "" for a, s in groups.items()})
+    spec = (config.get("tables") or {}).get("primary_analyses")
+    analyses = ([(d["analysis"], d.get("label", d["analysis"]), d.get("population")) for d in spec]
+                if spec else PRIMARY_ANALYSES)
+    sections = [("Incidence rate ratio, intervention vs control", analyses, dg["ratio"]),
+                ("Difference in mean days off, intervention vs control",
+                 [] if spec else PRIMARY_DIFFERENCES, dg["estimate"])]
+    for heading, rows, dp in sections:
+        first = True
+        for analysis, label, population in rows:
+            cells = _contrast_cells(estimates, config, dp, analysis=analysis,
+                                    outcome=outcome, population=population)
+            if cells is None:
+                continue
+            if first:
+                add(heading)
+                first = False
+            add(INDENT + label, contrast=cells)
+    return pd.DataFrame(recs, columns=cols)
+
+
+# ----------------------------------------------------- secondary table --
+def _outcome_dp(o: Mapping, values: pd.Series | None, dg) -> int:
+    """Digits for an outcome's means: config ``dp``, else 2 for scores within [-1, 1]."""
+    if o.get("dp") is not None:
+        return int(o["dp"])
+    if values is not None and values.notna().any() and float(values.abs().max()) <= 1:
+        return max(2, int(dg["mean"]))
+    return int(dg["mean"])
+
+
+def _descriptive_cells(df: pd.DataFrame, value: str, arms, arm_col, binary: bool, dg,
+                       dp: int | None = None) -> dict:
+    out = {}
+    dp = dg["mean"] if dp is None else dp
+    for a in arms:
+        s = pd.to_numeric(df.loc[df[arm_col].astype(str) == a, value], errors="coerce").dropna()
+        if not len(s):
+            out[a] = ""
+        elif binary:
+            out[a] = f"{fmt.fmt_n_pct(int((s == 1).sum()), len(s), dg['percent'])}; n={len(s)}"
+        else:
+            out[a] = (f"{fmt.fmt_mean_sd(s.mean(), s.std(ddof=1) if len(s) > 1 else None, dp)}"
+                      f"; n={len(s)}")
+    return out
+
+
+def _descriptive_from_estimates(est: pd.DataFrame, outcome: str, arms, binary: bool, dg) -> dict:
+    out = {}
+    for a in arms:
+        def stat(name):
+            r = _first(_pick(est, analysis="descriptive", outcome=outcome, term=f"arm={a};stat={name}"))
+            return None if r is None else r["estimate"]
+        mean, sd, n = stat("mean"), stat("sd"), stat("n")
+        if binary and stat("events") is not None and n is not None:
+            out[a] = f"{fmt.fmt_n_pct(stat('events'), n, dg['percent'])}; n={fmt.fmt_int(n)}"
+        elif mean is not None:
+            txt = fmt.fmt_mean_sd(mean, sd, dg["mean"])
+            out[a] = txt + (f"; n={fmt.fmt_int(n)}" if n is not None else "")
+        else:
+            out[a] = ""
+    return out
+
+
+def secondary_table(estimates: pd.DataFrame, config: Mapping, df: pd.DataFrame | None = None,
+                    *, arm_col: str = "arm") -> pd.DataFrame:
+    """Secondary outcomes: by-arm summaries and adjusted contrasts.
+
+    Parameters
+    ----------
+    estimates : pandas.DataFrame
+    config : mapping
+        ``outcomes.continuous`` and ``outcomes.binary`` (order and labels).
+    df : pandas.DataFrame, optional
+        Analysis dataset for by-arm mean (SD) / n (%); otherwise the
+        ``descriptive`` rows of ``estimates`` (terms
+        ``arm=<label>;stat=mean|sd|n|events``) are used.
+    arm_col : str
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``Outcome``, one per arm (``mean (SD); n=`` or
+        ``n (%); n=``), ``Analysis``, ``Estimate``, one ``<level> CI`` per
+        level, ``p``.  One header row per outcome, then one row per
+        analysis found.
+    """
+    dg = fmt.digits(config)
+    arms = _arm_order(config)
+    heads = _arm_header(config)
+    ci_cols = _ci_cols(config)
+    cols = ["Outcome"] + [heads[a] for a in arms] + ["Analysis", "Estimate"] + ci_cols + ["p"]
+    outs = [(o, False) for o in (config["outcomes"].get("continuous") or [])]
+    outs += [(o, True) for o in (config["outcomes"].get("binary") or [])]
+    recs = []
+    for o, binary in outs:
+        name = o["name"]
+        if df is not None and o.get("value") in df.columns:
+            vals = pd.to_numeric(df[o["value"]], errors="coerce")
+            desc = _descriptive_cells(df, o["value"], arms, arm_col, binary, dg,
+                                      _outcome_dp(o, vals, dg))
+        else:
+            desc = _descriptive_from_estimates(estimates, name, arms, binary, dg)
+        head = _empty_row(cols)
+        head["Outcome"] = o.get("label", name)
+        for a in arms:
+            head[heads[a]] = desc.get(a, "")
+        recs.append(head)
+        for analysis, alabel, measure in SECONDARY_ANALYSES:
+            rows = _pick(estimates, analysis=analysis, outcome=name)
+            terms = [t for t in dict.fromkeys(rows["term"].astype(str))
+                     if t == "arm" or t in ("risk_difference", "risk_ratio", "odds_ratio")]
+            for term in terms:
+                is_ratio = (measure in RATIO_MEASURES) or term in RATIO_TERMS
+                dp = dg["ratio"] if is_ratio else int(o.get("estimate_dp", dg["estimate"]))
+                cells = _contrast_cells(estimates, config, dp, analysis=analysis, outcome=name,
+                                        term=term)
+                m = measure if term == "arm" and measure else _prettify(term)
+                r = _empty_row(cols)
+                r["Analysis"] = f"{alabel}: {m.lower() if m else ''}".rstrip(": ")
+                r["Estimate"] = cells["Estimate"]
+                for c in ci_cols + ["p"]:
+                    r[c] = cells[c]
+                recs.append(r)
+    return pd.DataFrame(recs, columns=cols)
+
+
+# ------------------------------------------------------ survival table --
+def _arm_est_ci(est, analysis, outcome, term, level, dp, *, as_pct=False, time=False):
+    r = _first(_pick(est, level=level, analysis=analysis, outcome=outcome, term=term))
+    if r is None:
+        r = _first(_pick(est, analysis=analysis, outcome=outcome, term=term))
+        if r is None:
+            return ""
+        low = high = None
+    else:
+        low, high = r["conf_low"], r["conf_high"]
+    if time:
+        return fmt.fmt_median_time(r["estimate"], low, high, dp)
+    if as_pct:
+        e, lo, hi = (None if fmt.is_missing(x) else 100.0 * float(x) for x in (r["estimate"], low, high))
+        return fmt.fmt_est_ci(e, lo, hi, dp)
+    return fmt.fmt_est_ci(r["estimate"], low, high, dp)
+
+
+def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
+    """Survival summary by outcome: events, medians, proportions returned, RMST, HRs.
+
+    Parameters
+    ----------
+    estimates : pandas.DataFrame
+    config : mapping
+        ``outcomes.time_to_event`` (order, labels, tau),
+        ``survival.proportions_at_days``, ``conf_levels``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``Measure``, one per arm (estimate with CI at the first config
+        level), ``Contrast``, ``Estimate``, one ``<level> CI`` per level,
+        ``p``.  Medians not reached print as ``"not reached"``; proportions
+        are percentages returned to work.
+    """
+    dg = fmt.digits(config)
+    arms = _arm_order(config)
+    heads = _arm_header(config)
+    ci_cols = _ci_cols(config)
+    lv0 = _levels(config)[0]
+    lv0_txt = fmt.fmt_conf_level(lv0)
+    cols = ["Measure"] + [heads[a] for a in arms] + ["Contrast", "Estimate"] + ci_cols + ["p"]
+    days = (config.get("survival") or {}).get("proportions_at_days") or []
+    recs = []
+
+    def add(label, arm_cells=None, contrast=None, contrast_label=""):
+        r = _empty_row(cols)
+        r["Measure"] = label
+        for a, v in (arm_cells or {}).items():
+            r[heads[a]] = v
+        if contrast:
+            r["Contrast"] = contrast_label
+            r["Estimate"] = contrast["Estimate"]
+            for c in ci_cols + ["p"]:
+                r[c] = contrast.get(c, "")
+        recs.append(r)
+
+    for o in config["outcomes"].get("time_to_event") or []:
+        name = o["name"]
+        if not len(_pick(estimates, outcome=name)):
+            continue
+        add(o.get("label", name))
+        ev = {}
+        for a in arms:
+            r = _first(_pick(estimates, analysis="km_median", outcome=name, term=f"arm={a}"))
+            ev[a] = ("" if r is None or fmt.is_missing(r["events"]) or fmt.is_missing(r["n"])
+                     else f"{fmt.fmt_int(r['events'])}/{fmt.fmt_int(r['n'])}")
+        if any(ev.values()):
+            add(INDENT + "Events/participants", ev)
+        if len(_pick(estimates, analysis="km_median", outcome=name)):
+            add(INDENT + f"Median time, days ({lv0_txt} CI)",
+                {a: _arm_est_ci(estimates, "km_median", name, f"arm={a}", lv0, dg["time"], time=True)
+                 for a in arms})
+        for d in days:
+            d_txt = fmt.fmt_num(d, 0)
+            cells = {a: _arm_est_ci(estimates, "km_proportion", name, f"arm={a};t={d_txt}", lv0,
+                                    dg["proportion"], as_pct=True) for a in arms}
+            if any(cells.values()):
+                add(INDENT + f"Returned by day {d_txt}, % ({lv0_txt} CI)", cells)
+        tau = o.get("tau")
+        tau_txt = f" to day {fmt.fmt_num(tau, 0)}" if tau is not None else ""
+        rm = {a: _arm_est_ci(estimates, "rmst", name, f"arm={a}", lv0, dg["mean"]) for a in arms}
+        rmd = _contrast_cells(estimates, config, dg["mean"], analysis="rmst_difference", outcome=name)
+        if any(rm.values()) or rmd:
+            add(INDENT + f"Restricted mean time{tau_txt}, days", rm, rmd, "Difference")
+        for analysis, label in [("logrank", "Log-rank test"),
+                                ("logrank_stratified", "Stratified log-rank test"),
+                                ("gray_test", "Gray's test (competing risks)")]:
+            r = _first(_pick(estimates, analysis=analysis, outcome=name))
+            if r is not None:
+                add(INDENT + label, contrast={"Estimate": "", "p": fmt.fmt_p(r["p_value"])})
+        for analysis, label, measure in [("cox_unadjusted", "Cox, unadjusted", "Hazard ratio"),
+                                         ("cox_adjusted", "Cox, adjusted", "Hazard ratio"),
+                                         ("fine_gray", "Fine-Gray", "Subdistribution HR")]:
+            c = _contrast_cells(estimates, config, dg["ratio"], analysis=analysis, outcome=name)
+            if c:
+                add(INDENT + label, contrast=c, contrast_label=measure)
+    return pd.DataFrame(recs, columns=cols)
+
+
+# ------------------------------------------------------------- writers --
+def _is_sub(label: str) -> bool:
+    return str(label).startswith(INDENT)
+
+
+def _is_header(row: Sequence) -> bool:
+    return all(str(v) == "" for v in list(row)[1:])
+
+
+def to_markdown(table: pd.DataFrame, title: str = "", footnote: str = "") -> str:
+    """GitHub-flavoured Markdown (pipes escaped; sub-rows indented with non-breaking spaces)."""
+    def cell(v, first=False):
+        s = str(v).replace("|", "\\|")
+        if first and _is_sub(s):
+            s = "&nbsp;&nbsp;&nbsp;&nbsp;" + s.strip()
+        return s
+    lines = []
+    if title:
+        lines += [f"**{title}**", ""]
+    lines.append("| " + " | ".join(cell(c) for c in table.columns) + " |")
+    lines.append("|" + "|".join([":---"] + ["---"] * (len(table.columns) - 1)) + "|")
+    for row in table.itertuples(index=False):
+        lines.append("| " + " | ".join(cell(v, i == 0) for i, v in enumerate(row)) + " |")
+    if footnote:
+        lines += ["", footnote]
+    return "\n".join(lines) + "\n"
+
+
+def to_html(table: pd.DataFrame, title: str = "", footnote: str = "") -> str:
+    """A standalone HTML5 page with the table (caption, header, footnote)."""
+    e = html.escape
+    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           f"<title>{e(title or 'Table')}</title>",
+           "<style>",
+           "body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:10pt;}",
+           "table{border-collapse:collapse;}",
+           "caption{font-weight:bold;text-align:left;padding-bottom:4px;}",
+           "th,td{padding:2px 8px;text-align:left;vertical-align:top;}",
+           "thead th{border-top:1.5px solid #000;border-bottom:1px solid #000;}",
+           "tbody tr:last-child td{border-bottom:1.5px solid #000;}",
+           "td.sub{padding-left:20px;}td.head{font-weight:bold;}",
+           ".footnote{font-size:9pt;max-width:60em;}",
+           "</style>", "</head>", "<body>", "<table>"]
+    if title:
+        out.append(f"<caption>{e(title)}</caption>")
+    out.append("<thead><tr>" + "".join(f"<th>{e(str(c))}</th>" for c in table.columns) + "</tr></thead>")
+    out.append("<tbody>")
+    for row in table.itertuples(index=False):
+        row = list(row)
+        first = str(row[0])
+        cls = ' class="sub"' if _is_sub(first) else (' class="head"' if _is_header(row) else "")
+        tds = [f"<td{cls}>{e(first.strip())}</td>"] + [f"<td>{e(str(v))}</td>" for v in row[1:]]
+        out.append("<tr>" + "".join(tds) + "</tr>")
+    out.append("</tbody>")
+    out.append("</table>")
+    if footnote:
+        out.append(f'<p class="footnote">{e(footnote)}</p>')
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+_TEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+                "\u2013": "--", "\u2014": "---", "\u2212": "$-$"}
+
+
+def tex_escape(s: str) -> str:
+    """Escape LaTeX special characters."""
+    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in str(s))
+
+
+def to_latex(table: pd.DataFrame, title: str = "", footnote: str = "", label: str = "") -> str:
+    """A booktabs ``table`` environment (needs ``\\usepackage{booktabs}``)."""
+    ncol = len(table.columns)
+    out = [r"\begin{table}[htbp]", r"\centering", r"\small"]
+    if title:
+        out.append(r"\caption{" + tex_escape(title) + "}")
+    if label:
+        out.append(r"\label{" + label + "}")
+    out.append(r"\begin{tabular}{" + "l" * ncol + "}")
+    out.append(r"\toprule")
+    out.append(" & ".join(tex_escape(c) for c in table.columns) + r" \\")
+    out.append(r"\midrule")
+    for row in table.itertuples(index=False):
+        row = list(row)
+        first = str(row[0])
+        if _is_sub(first):
+            c0 = r"\quad " + tex_escape(first.strip())
+        elif _is_header(row):
+            c0 = r"\textbf{" + tex_escape(first) + "}"
+        else:
+            c0 = tex_escape(first)
+        out.append(" & ".join([c0] + [tex_escape(v) for v in row[1:]]) + r" \\")
+    out.append(r"\bottomrule")
+    out.append(r"\end{tabular}")
+    if footnote:
+        out.append(r"\par\smallskip")
+        out.append(r"\parbox{\linewidth}{\footnotesize " + tex_escape(footnote) + "}")
+    out.append(r"\end{table}")
+    return "\n".join(out) + "\n"
+
+
+def _docx_document(table: pd.DataFrame, title: str, footnote: str):
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Mm, Pt
+
+    doc = Document()
+    cp = doc.core_properties
+    cp.author = "rtw trial pipeline"
+    cp.last_modified_by = "rtw trial pipeline"
+    cp.created = FIXED_DOCX_TIME
+    cp.modified = FIXED_DOCX_TIME
+    cp.last_printed = FIXED_DOCX_TIME
+    cp.revision = 1
+    cp.title = title or ""
+    cp.comments = ""
+    sec = doc.sections[0]
+    if len(table.columns) > 5:  # wide tables on a landscape page
+        sec.orientation = WD_ORIENT.LANDSCAPE
+        sec.page_width, sec.page_height = Mm(297), Mm(210)
+    for m in ("left_margin", "right_margin"):
+        setattr(sec, m, Mm(20))
+    style = doc.styles["Normal"]
+    style.font.name = "Arial"
+    style.font.size = Pt(9)
+    if title:
+        p = doc.add_paragraph()
+        r = p.add_run(title)
+        r.bold = True
+    t = doc.add_table(rows=1, cols=len(table.columns))
+    t.style = "Table Grid"
+    for j, c in enumerate(table.columns):
+        cell = t.rows[0].cells[j]
+        cell.text = ""
+        run = cell.paragraphs[0].add_run(str(c))
+        run.bold = True
+    for row in table.itertuples(index=False):
+        row = list(row)
+        cells = t.add_row().cells
+        first = str(row[0])
+        for j, v in enumerate(row):
+            txt = str(v)
+            par = cells[j].paragraphs[0]
+            if j == 0 and _is_sub(txt):
+                txt = txt.strip()
+                par.paragraph_format.left_indent = Mm(4)
+            run = par.add_run(txt)
+            if j == 0 and _is_header(row) and not _is_sub(first):
+                run.bold = True
+    # column widths: the label column twice as wide as the others
+    usable = sec.page_width - sec.left_margin - sec.right_margin
+    ncol = len(table.columns)
+    unit = int(usable / (ncol + 1))
+    t.autofit = False
+    for j, col in enumerate(t.columns):
+        w = unit * 2 if j == 0 else unit
+        t._tbl.tblGrid.gridCol_lst[j].w = w  # Word and pandoc read the grid
+        for cell in col.cells:
+            cell.width = w
+    if footnote:
+        p = doc.add_paragraph()
+        r = p.add_run(footnote)
+        r.font.size = Pt(8)
+    return doc
+
+
+def normalise_zip(data: bytes) -> bytes:
+    """Rewrite a zip (docx) with fixed entry timestamps and attributes, same entry order."""
+    src = zipfile.ZipFile(_io.BytesIO(data))
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_DATE)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            zi.create_system = 0
+            dst.writestr(zi, src.read(info.filename), compresslevel=6)
+    return buf.getvalue()
+
+
+def to_docx_bytes(table: pd.DataFrame, title: str = "", footnote: str = "") -> bytes:
+    """The table as a Word document (bytes), with fixed core properties and zip timestamps."""
+    doc = _docx_document(table, title, footnote)
+    buf = _io.BytesIO()
+    doc.save(buf)
+    return normalise_zip(buf.getvalue())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    from rtw.report.style import _atomic_bytes
+    _atomic_bytes(path, data)
+
+
+WRITERS = ("csv", "md", "html", "docx", "tex")
+
+
+def write_table(table_df: pd.DataFrame, stem, title: str = "", footnote: str = "",
+                formats: Sequence[str] = WRITERS) -> dict:
+    """Write a presentation table as CSV, Markdown, HTML, Word and LaTeX.
+
+    Parameters
+    ----------
+    table_df : pandas.DataFrame
+        A table from :func:`table1`, :func:`primary_table`, ... (strings).
+    stem : path-like
+        Output path without extension, e.g. ``results/tables/table1``.
+    title, footnote : str
+        Caption and footnote (not in the CSV, which holds the table only).
+    formats : sequence of str
+        Any of ``csv``, ``md``, ``html``, ``docx``, ``tex``.
+
+    Returns
+    -------
+    dict
+        ``{format: pathlib.Path}`` of the files written (atomically; UTF-8,
+        LF line ends; byte-identical for the same input).
+    """
+    stem = Path(stem)
+    if stem.suffix.lower() in tuple("." + w for w in WRITERS):
+        stem = stem.with_suffix("")
+    table_df = table_df.astype(str).replace({"nan": "", "None": "", "<NA>": ""})
+    out = {}
+    for f in formats:
+        path = stem.with_name(stem.name + "." + f)
+        if f == "csv":
+            data = table_df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        elif f == "md":
+            data = to_markdown(table_df, title, footnote).encode("utf-8")
+        elif f == "html":
+            data = to_html(table_df, title, footnote).encode("utf-8")
+        elif f == "docx":
+            data = to_docx_bytes(table_df, title, footnote)
+        elif f == "tex":
+            data = to_latex(table_df, title, footnote, label=f"tab:{stem.name}").encode("utf-8")
+        else:
+            raise ValueError(f"unknown table format {f!r}; use {WRITERS}")
+        _atomic_write(path, data)
+        out[f] = path
+    return out

@@ -1,0 +1,126 @@
+"""End to end: `snakemake` in temporary folders (default synthetic trial, bring-your-own table,
+bad input leaving nothing behind, and `snakemake --lint`)."""
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+pytestmark = pytest.mark.e2e
+
+
+def smk(workdir, *args, check=True):
+    cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+                       "--cores", "2", "--quiet", "all", *args]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
+                       env={**os.environ, "PYTHONHASHSEED": "0"})
+    if check and r.returncode != 0:
+        raise AssertionError(f"snakemake failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}")
+    return r
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    wd = tmp_path_factory.mktemp("default_run")
+    smk(wd)
+    return wd
+
+
+def test_default_pipeline_writes_the_wave_analysis_dataset(default_run):
+    a = pd.read_parquet(default_run / "results/data/analysis.parquet")
+    assert len(a) == 130
+    assert a["arm"].value_counts().to_dict() == {"usual_care": 64, "vocational_advice": 66}
+    assert a["practice"].nunique() == 10
+    assert a["days_off_6m"].notna().sum() == 125
+    csv = pd.read_csv(default_run / "results/data/analysis.csv")
+    assert len(csv) == 130
+    q = pd.read_csv(default_run / "results/data/queries.csv")
+    assert list(q.columns) == ["table", "row", "participant", "column", "value", "rule", "action"]
+    c = pd.read_csv(default_run / "results/data/consort.csv")
+    assert c.loc[c["stage"] == "randomised", "n"].iloc[0] == 130
+    est = pd.read_csv(default_run / "results/tables/estimates.csv")
+    for col in ["analysis", "outcome", "population", "term", "estimate", "std_error", "conf_level",
+                "conf_low", "conf_high", "statistic", "p_value", "n", "events"]:
+        assert col in est.columns
+    prov = yaml.safe_load((default_run / "results/provenance.json").read_text())
+    assert set(prov) >= {"inputs", "outputs", "config", "packages", "seeds", "git_commit"}
+    assert any(k.endswith("baseline.csv") for k in prov["inputs"])
+
+
+def _byo_table(src: Path, dest: Path, competing=True):
+    """The default run's analysis table with other column names and arm labels."""
+    a = pd.read_parquet(src)
+    if not competing:                       # no competing event declared: code 2 -> censored
+        a["rtw_event"] = a["rtw_event"].where(a["rtw_event"] != 2, 0)
+    t = pd.DataFrame({
+        "pid": a["participant_id"], "group": a["arm"].map({"usual_care": "UC", "vocational_advice": "VA"}),
+        "site": a["practice"], "days": a["rtw_time"], "status": a["rtw_event"],
+        "absence": a["days_off_6m"], "prior": a["days_off_before"], "eq5d": a["eq5d_index_6m"],
+        "eq5d0": a["eq5d_index_bl"], "working": a["at_work_6m"], "cond": a["condition_group"],
+    })
+    t.to_csv(dest, index=False)
+
+
+def _byo_config(table, strata=None, competing=None):
+    tte = {"time": "days", "event": "status", "event_value": 1, "tau": 182}
+    if competing is not None:
+        tte["competing_value"] = competing
+    return {
+        "data": {"source": "table", "table": str(table),
+                 "columns": {"participant_id": "pid", "arm": "group", "practice": "site"}},
+        "trial": {"arms": {"control": "UC", "intervention": "VA"}},
+        "covariates": ["prior"], "stratification_factors": ["cond"], "strata": strata,
+        "conf_levels": [0.95, 0.8],
+        "outcomes": {"time_to_event": tte, "count": {"name": "absence", "value": "absence", "baseline": "prior"},
+                     "continuous": [{"name": "eq5d", "value": "eq5d", "baseline": "eq5d0"}],
+                     "binary": [{"name": "working", "value": "working"}]},
+    }
+
+
+@pytest.mark.parametrize("strata,competing", [(None, None), ("site", 2)])
+def test_bring_your_own_table_with_other_names(default_run, tmp_path, strata, competing):
+    wd = tmp_path / "elsewhere"
+    wd.mkdir()
+    _byo_table(default_run / "results/data/analysis.parquet", wd / "mytable.csv", competing is not None)
+    (wd / "my.yaml").write_text(yaml.safe_dump(_byo_config("mytable.csv", strata, competing)))
+    smk(wd, "--configfile", str(wd / "my.yaml"))
+    a = pd.read_parquet(wd / "results/data/analysis.parquet")
+    assert len(a) == 130 and set(a["arm"]) == {"UC", "VA"}
+    assert {"participant_id", "arm", "practice", "days", "status"} <= set(a.columns)
+    est = pd.read_csv(wd / "results/tables/estimates.csv")
+    assert set(est["outcome"]) >= {"absence", "eq5d", "working", "time_to_event"}
+    assert not (wd / "results/data/consort.csv").exists()
+
+
+def test_bad_input_stops_with_clear_message_and_no_results(tmp_path):
+    wd = tmp_path / "bad"
+    (wd / "data/raw").mkdir(parents=True)
+    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    cfg["data"]["source"] = "raw"
+    from helpers import write_synthetic
+    write_synthetic(wd / "data/raw")
+    b = pd.read_csv(wd / "data/raw/baseline.csv", dtype=str, keep_default_na=False)
+    b.loc[3, "arm"] = "VA"
+    b.to_csv(wd / "data/raw/baseline.csv", index=False)
+    (wd / "c.yaml").write_text(yaml.safe_dump(cfg))
+    r = smk(wd, "--configfile", str(wd / "c.yaml"), check=False)
+    assert r.returncode != 0
+    assert "row 5, column 'arm': arm label not in config trial.arms. Found 'VA'" in r.stderr
+    leftovers = [p for p in (wd / "results").rglob("*") if p.is_file() and "logs" not in p.parts]
+    assert leftovers == []
+
+
+def test_snakemake_lint_is_clean(tmp_path):
+    r = subprocess.run(SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+                                    "--lint"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Congratulations, your workflow is in a good condition!" in (r.stdout + r.stderr)
