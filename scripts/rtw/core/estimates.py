@@ -29,12 +29,12 @@ Naming conventions (documented for users in config/README.md):
 """
 from __future__ import annotations
 
-import math
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from rtw.core.stats import wald_ci
 
 COLUMNS = [
     "analysis", "outcome", "population", "term", "estimate", "std_error",
@@ -94,15 +94,8 @@ def make_rows(
         if ci and level in ci:
             low, high = ci[level]
         elif std_error is not None and np.isfinite(std_error) and np.isfinite(level):
-            q = (stats.t.ppf(0.5 + level / 2, df) if df is not None and np.isfinite(df)
-                 else stats.norm.ppf(0.5 + level / 2))
-            if scale == "log":
-                if estimate is not None and estimate > 0:
-                    low = math.exp(math.log(estimate) - q * std_error)
-                    high = math.exp(math.log(estimate) + q * std_error)
-            else:
-                low = estimate - q * std_error
-                high = estimate + q * std_error
+            if scale != "log" or (estimate is not None and estimate > 0):
+                low, high = wald_ci(estimate, std_error, level, log=scale == "log", df=df)
         rows.append({
             "analysis": analysis, "outcome": outcome, "population": population,
             "term": term, "estimate": _nan(estimate), "std_error": _nan(std_error),

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import linalg, optimize, special, stats
 
 from rtw.core.modelframe import cluster_sandwich
+from rtw.core.stats import p_two_sided
 
 log = logging.getLogger(__name__)
 
@@ -661,5 +662,5 @@ def wald(params: pd.Series, cov: pd.DataFrame, term: str) -> dict:
     b = float(params[term])
     se = float(math.sqrt(cov.loc[term, term])) if np.isfinite(cov.loc[term, term]) else np.nan
     z = b / se if se and np.isfinite(se) else np.nan
-    p = 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan
+    p = p_two_sided(z) if np.isfinite(z) else np.nan
     return {"coef": b, "se": se, "z": z, "p": p}

@@ -65,6 +65,7 @@ from rtw.core import modelframe as mf
 from rtw.models import subgroups as sg
 from rtw.models.delivery import delivery_table
 from rtw.core.estimates import COLUMNS, make_rows, to_frame
+from rtw.core.stats import p_two_sided
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def _coef_rows(analysis, outcome, population, params, cov, levels, *, scale, n, 
         se = float(math.sqrt(cov.loc[term, term])) if np.isfinite(cov.loc[term, term]) else np.nan
         z = b / se if se and np.isfinite(se) else np.nan
         if df is None:
-            p = 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan
+            p = p_two_sided(z) if np.isfinite(z) else np.nan
         else:
             p = 2 * stats.t.sf(abs(z), df) if np.isfinite(z) else np.nan
         est = math.exp(b) if scale == "log" else b
@@ -217,7 +218,7 @@ def _nb_model(df, config, spec, *, population="itt", analysis="nb_primary",
         b = float(use.params[term])
         se = math.sqrt(cov.loc[term, term])
         z = b / se
-        p = float(2 * stats.norm.sf(abs(z)))
+        p = float(p_two_sided(z))
         ci = None
         tnote = note if term == "arm" else ""
         if ci_method == "profile" and term == "arm":
@@ -591,7 +592,7 @@ def _lmm_rows(df, config, fam, group, levels):
         # the arm effect at each timepoint is reported under that timepoint's outcome name
         # (term ``arm``), next to its ANCOVA row
         out += make_rows("lmm", s_["name"], "arm", est, std_error=se, conf_levels=levels,
-                         statistic=z, p_value=float(2 * stats.norm.sf(abs(z))), n=npart,
+                         statistic=z, p_value=float(p_two_sided(z)), n=npart,
                          note=_join(f"mean difference at {t} from the mixed model of {fam} "
                                     f"over {', '.join(tlabels)}", note))
     for t in tlabels[1:]:
@@ -599,7 +600,7 @@ def _lmm_rows(df, config, fam, group, levels):
         est, se = float(fit.params[c]), math.sqrt(fit.cov.loc[c, c])
         z = est / se
         out += make_rows("lmm", fam, c, est, std_error=se, conf_levels=levels, statistic=z,
-                         p_value=float(2 * stats.norm.sf(abs(z))), n=npart,
+                         p_value=float(p_two_sided(z)), n=npart,
                          note=f"arm x time interaction for {fam} (Wald z); {fit.n_obs} observations")
     return out
 
@@ -667,12 +668,12 @@ def _binary_rows(df, config, spec, fixed, cluster, pnote, levels):
                   "covariance not clustered" if cluster else "", f.notes)
     z = st.rd / st.se_rd
     rows += make_rows("gcomp_rd", name, "arm", st.rd, population="cc", std_error=st.se_rd,
-                      conf_levels=levels, statistic=z, p_value=float(2 * stats.norm.sf(abs(z))),
+                      conf_levels=levels, statistic=z, p_value=float(p_two_sided(z)),
                       n=D.n, events=events, note=gnote)
     z = math.log(st.rr) / st.se_log_rr
     rows += make_rows("gcomp_rr", name, "arm", st.rr, population="cc",
                       std_error=st.se_log_rr, conf_levels=levels, scale="log", statistic=z,
-                      p_value=float(2 * stats.norm.sf(abs(z))), n=D.n, events=events,
+                      p_value=float(p_two_sided(z)), n=D.n, events=events,
                       note=gnote)
     for lab, p, v in ((control, st.p0, st.cov[1, 1]), (intervention, st.p1, st.cov[0, 0])):
         rows += make_rows("gcomp_rd", name, f"arm={lab};stat=risk", p, population="cc",
@@ -691,7 +692,7 @@ def _subgroup_rows(analysis, outcome, sname, res, levels, base, *, ratio, test, 
         rows += make_rows(analysis, outcome, f"subgroup={sname}:{e['level']}",
                           math.exp(e["estimate"]), std_error=e["se"], conf_levels=levels,
                           scale="log", statistic=z,
-                          p_value=float(2 * stats.norm.sf(abs(z))), n=int(e["n"]),
+                          p_value=float(p_two_sided(z)), n=int(e["n"]),
                           events=int(e["events"]) if events else None, note=base)
     rr = math.exp(res.ratio_of_ratios) if res.ratio_of_ratios is not None else np.nan
     rows += make_rows(analysis, outcome, f"interaction={sname}", rr,

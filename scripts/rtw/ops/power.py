@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import logging
 import math
+from rtw.core.stats import p_two_sided
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +252,6 @@ def analyse_primary(data: dict, a: dict) -> dict:
     """The primary NB analysis of one simulated trial: arm log IRR, SE, p, theta."""
     import numpy as np
     import pandas as pd
-    from scipy import stats
 
     from rtw.models import counts
     X, y, names, cluster = _design(data, a)
@@ -266,7 +266,7 @@ def analyse_primary(data: dict, a: dict) -> dict:
     b = float(use.params["arm"])
     se = math.sqrt(float(cov.loc["arm", "arm"]))
     z = b / se
-    return {"estimate": b, "std_error": se, "p_value": float(2 * stats.norm.sf(abs(z))),
+    return {"estimate": b, "std_error": se, "p_value": float(p_two_sided(z)),
             "theta": float(fit.theta) if np.isfinite(fit.theta) else np.inf, "n": len(y),
             "boundary": bool(fit.boundary)}
 
@@ -274,7 +274,6 @@ def analyse_primary(data: dict, a: dict) -> dict:
 def analyse_cox(data: dict) -> dict:
     """Cox model of time to first RTW on arm (Efron, model-based SE; competing event censored)."""
     import numpy as np
-    from scipy import stats
 
     from rtw.survival.cox import fit_cox
     fit = fit_cox(data["rtw_time"], (data["rtw_event"] == 1).astype(float),
@@ -282,7 +281,7 @@ def analyse_cox(data: dict) -> dict:
     b = float(fit.coef[0])
     se = float(math.sqrt(fit.var[0, 0]))
     return {"cox_estimate": b, "cox_std_error": se,
-            "cox_p_value": float(2 * stats.norm.sf(abs(b / se)))}
+            "cox_p_value": float(p_two_sided(b / se))}
 
 
 def run_replicate(synthetic: dict | None, pt: dict, seed_seq, a: dict, cox: bool = False,

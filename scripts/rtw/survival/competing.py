@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from rtw.core.stats import z_quantile
 from rtw.survival.km import kaplan_meier
 
 
@@ -93,7 +94,7 @@ def cif_confint(est, var, conf_level=0.95):
     """log(-log) CI for a cumulative incidence: ``F^exp(+/- z se / (F log F))``."""
     est = np.asarray(est, float)
     se = np.sqrt(np.asarray(var, float))
-    z = stats.norm.ppf(0.5 + conf_level / 2)
+    z = z_quantile(conf_level)
     with np.errstate(divide="ignore", invalid="ignore"):
         k = z * se / (est * np.log(est))
         lo = est ** np.exp(-k)

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from rtw.survival.km import kaplan_meier
+from rtw.core.stats import p_two_sided
 
 
 def _segments_next(blk_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -259,7 +260,7 @@ class CoxResult:
         se = self.se
         z = self.coef / se
         df = pd.DataFrame({"term": self.names, "coef": self.coef, "hr": np.exp(self.coef),
-                           "se": se, "z": z, "p": 2 * stats.norm.sf(np.abs(z))})
+                           "se": se, "z": z, "p": p_two_sided(z)})
         if self.robust:
             df.insert(3, "naive_se", np.sqrt(np.diag(self.naive_var)))
         return df

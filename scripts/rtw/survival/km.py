@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from rtw.core.stats import z_quantile
 
 CONF_TYPES = ("log-log", "log", "plain")
 _TOL = np.sqrt(np.finfo(float).eps)
@@ -58,7 +59,7 @@ class KMFit:
 
 
 def _z(conf_level: float) -> float:
-    return float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    return float(z_quantile(conf_level))
 
 
 def kaplan_meier(time, event) -> KMFit:

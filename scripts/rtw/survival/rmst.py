@@ -13,9 +13,9 @@ Wald z and two-sided p.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from rtw.survival.km import KMFit, kaplan_meier
+from rtw.core.stats import p_two_sided, wald_ci
 
 
 def rmst_from_fit(fit: KMFit, tau: float) -> dict:
@@ -55,10 +55,9 @@ def rmst_difference(r1: dict, r0: dict, conf_levels=(0.95,)) -> dict:
     est = r1["rmst"] - r0["rmst"]
     se = float(np.hypot(r1["se"], r0["se"]))
     z = est / se if se > 0 else np.nan
-    ci = {lv: (est - stats.norm.ppf(0.5 + lv / 2) * se, est + stats.norm.ppf(0.5 + lv / 2) * se)
-          for lv in conf_levels}
+    ci = {lv: wald_ci(est, se, lv) for lv in conf_levels}
     return {"estimate": est, "se": se, "z": z,
-            "p_value": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan, "ci": ci}
+            "p_value": float(p_two_sided(z)) if np.isfinite(z) else np.nan, "ci": ci}
 
 
 def default_tau(times_by_arm) -> float:

@@ -43,7 +43,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from rtw.survival import competing as cmp
 from rtw.survival import interval as icens
@@ -53,6 +52,7 @@ from rtw.survival.km import kaplan_meier, km_curve_table, km_median, number_at_r
 from rtw.survival.logrank import logrank_test
 from rtw.core.modelframe import adjustment_columns, arm_labels, build_design
 from rtw.survival.rmst import default_tau, rmst_difference, rmst_from_fit
+from rtw.core.stats import p_two_sided, wald_cis
 
 log = logging.getLogger(__name__)
 
@@ -182,14 +182,7 @@ def run_time_to_event(df: pd.DataFrame, config: dict, outcome: dict,
                              conf_low=lo, conf_high=hi, p_value=p, note=note))
 
     def wald_ci(est, se, log=False):
-        out = {}
-        for lv in levels:
-            z = stats.norm.ppf(0.5 + lv / 2)
-            if log:
-                out[lv] = (float(np.exp(np.log(est) - z * se)), float(np.exp(np.log(est) + z * se)))
-            else:
-                out[lv] = (est - z * se, est + z * se)
-        return out
+        return wald_cis(est, se, levels, log=log)
 
     # ------------------------------------------------------------ KM (A5)
     km_rows, risk_rows, fits = [], [], {}
@@ -318,7 +311,7 @@ def run_time_to_event(df: pd.DataFrame, config: dict, outcome: dict,
                     continue
                 z = fit.coef[j] / se[j]
                 add(model, cname, float(np.exp(fit.coef[j])), std_error=float(se[j]), scale="log",
-                    statistic=float(z), p_value=float(2 * stats.norm.sf(abs(z))), n=fit.n,
+                    statistic=float(z), p_value=float(p_two_sided(z)), n=fit.n,
                     events=fit.nevent, note=note)
             for tname, tst in (("lr", fit.lr_test), ("wald", fit.wald_test), ("score", fit.score_test)):
                 add(model, f"global;test={tname}", np.nan, statistic=tst[0], p_value=tst[2],
@@ -330,7 +323,7 @@ def run_time_to_event(df: pd.DataFrame, config: dict, outcome: dict,
             hr = float(np.exp(fit.coef[j]))
             ssum(model, "arm", hr, n=fit.n, events=fit.nevent, se=float(se[j]),
                  ci=wald_ci(hr, float(se[j]), log=True),
-                 p=float(2 * stats.norm.sf(abs(fit.coef[j] / se[j]))), note=note)
+                 p=float(p_two_sided(fit.coef[j] / se[j])), note=note)
             try:
                 z = cox_zph(fit, transform="km")
             except Exception as exc:  # noqa: BLE001
@@ -431,12 +424,12 @@ def run_time_to_event(df: pd.DataFrame, config: dict, outcome: dict,
                 fg = cmp.fine_gray(d["_time"].to_numpy(), d["_status"].to_numpy(), xa, names=["arm"])
                 b, se = float(fg.coef[0]), float(fg.se[0])
                 add("fine_gray", "arm", float(np.exp(b)), std_error=se, scale="log",
-                    statistic=b / se, p_value=float(2 * stats.norm.sf(abs(b / se))), n=fg.n,
+                    statistic=b / se, p_value=float(p_two_sided(b / se)), n=fg.n,
                     events=fg.nevent, note="subdistribution HR (cmprsk::crr), competing value "
                     f"{comp_value}")
                 ssum("fine_gray", "arm", float(np.exp(b)), n=fg.n, events=fg.nevent, se=se,
                      ci=wald_ci(float(np.exp(b)), se, log=True),
-                     p=float(2 * stats.norm.sf(abs(b / se))))
+                     p=float(p_two_sided(b / se)))
             except Exception as exc:  # noqa: BLE001
                 add("fine_gray", "arm", np.nan, conf_levels=[np.nan], note=f"not estimable: {exc}")
     cif_curves = (pd.concat(cif_rows, ignore_index=True) if cif_rows
@@ -471,15 +464,15 @@ def run_time_to_event(df: pd.DataFrame, config: dict, outcome: dict,
                 zz = np.log(hr) / se_hr if se_hr > 0 else np.nan
                 ev_i = int(np.isfinite(up[mi]).sum())
                 add("weibull_ic", "arm", hr, std_error=se_hr, scale="log",
-                    statistic=float(zz), p_value=float(2 * stats.norm.sf(abs(zz))), n=w.n,
+                    statistic=float(zz), p_value=float(p_two_sided(zz)), n=w.n,
                     events=ev_i, note=f"HR = exp(-b/scale), scale={w.scale:.6g} "
                     "(survreg interval2, weibull)")
                 add("weibull_ic", "arm;measure=time_ratio", tr, std_error=se_tr, scale="log",
                     statistic=float(np.log(tr) / se_tr),
-                    p_value=float(2 * stats.norm.sf(abs(np.log(tr) / se_tr))), n=w.n,
+                    p_value=float(p_two_sided(np.log(tr) / se_tr)), n=w.n,
                     events=ev_i, note="time ratio exp(b) (survreg interval2, weibull)")
                 ssum("weibull_ic", "arm", hr, n=w.n, events=ev_i, se=se_hr,
-                     ci=wald_ci(hr, se_hr, log=True), p=float(2 * stats.norm.sf(abs(zz))))
+                     ci=wald_ci(hr, se_hr, log=True), p=float(p_two_sided(zz)))
             except Exception as exc:  # noqa: BLE001
                 add("weibull_ic", "arm", np.nan, conf_levels=[np.nan], note=f"not estimable: {exc}")
 
