@@ -9,6 +9,7 @@ def main(smk):
     import pandas as pd
 
     from rtw.report import tables
+    from rtw.report.text import table_texts
     from rtw.core.estimates import read_estimates
 
     cfg = smk.params.config
@@ -21,9 +22,10 @@ def main(smk):
         "secondary": lambda: tables.secondary_table(est, cfg, df),
         "survival": lambda: tables.survival_table(est, cfg),
     }
-    for key, spec in smk.params.tables.items():
+    texts = table_texts(cfg)
+    for key in smk.params.tables:
         tables.write_table(build[key](), Path(out[f"{key}_csv"]).with_suffix(""),
-                           title=spec["title"], footnote=spec["footnote"])
+                           title=texts[key]["title"], footnote=texts[key]["footnote"])
 
 
 run(main, snakemake)  # noqa: F821

@@ -9,6 +9,7 @@ from snakemake.exceptions import WorkflowError
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from rtw.core.config import ConfigError, analysis_config, normalise  # noqa: E402
 from rtw.core.deps import script_library_files  # noqa: E402
+from rtw.report.text import survival_figure_keys, table_keys, trial_figure_keys  # noqa: E402
 
 try:
     CFG = normalise(config)
@@ -123,30 +124,42 @@ def caption(name, fallback=None):
     return f"../report/{name}.rst"
 
 
+# key -> (file stem, caption, report subcategory); which keys a run has comes from
+# rtw.report.text (the library decides what the config calls for, the rules only wire).
+_SURVIVAL_FIGURES = {
+    "km": ("results/figures/km_{o}", "km_{o}", "km", "Kaplan-Meier"),
+    "cif": ("results/figures/cif_{o}", "cif", None, "Cumulative incidence"),
+    "schoenfeld": ("results/figures/schoenfeld_{o}", "schoenfeld", None, "Proportional hazards"),
+}
+_TRIAL_FIGURES = {
+    "consort": ("results/figures/consort", "consort", "CONSORT"),
+    "forest_primary": ("results/figures/forest_primary", "forest_primary", "Forest plots"),
+    "forest_subgroups": ("results/figures/forest_subgroups", "forest_subgroups", "Forest plots"),
+    "days_off": ("results/figures/days_off", "days_off", "Days off"),
+}
+_TABLES = {
+    "table1": ("results/tables/table1", "table1", "Table 1"),
+    "primary": ("results/tables/primary_outcome", "primary_table", "Primary outcome"),
+    "secondary": ("results/tables/secondary_outcomes", "secondary_table", "Secondary outcomes"),
+    "survival": ("results/tables/survival_summary", "survival_table", "Survival summary"),
+}
+
+
 def survival_figures(outcome):
     """{key: (stem, caption, subcategory)} of the figures of one time-to-event outcome."""
-    o = tte_cfg(outcome)
-    figs = {"km": (f"results/figures/km_{outcome}", caption(f"km_{outcome}", "km"), "Kaplan-Meier")}
-    if o.get("competing_value") is not None:
-        figs["cif"] = (f"results/figures/cif_{outcome}", caption("cif"), "Cumulative incidence")
-    figs["schoenfeld"] = (f"results/figures/schoenfeld_{outcome}", caption("schoenfeld"),
-                          "Proportional hazards")
+    figs = {}
+    for key in survival_figure_keys(tte_cfg(outcome)):
+        stem, cap, fallback, sub = _SURVIVAL_FIGURES[key]
+        figs[key] = (stem.format(o=outcome), caption(cap.format(o=outcome), fallback), sub)
     return figs
 
 
 def trial_figures():
     """{key: (stem, caption, subcategory)} of the figures that are not per outcome."""
     figs = {}
-    if SOURCE != "table":
-        figs["consort"] = ("results/figures/consort", caption("consort"), "CONSORT")
-    if COUNT:
-        figs["forest_primary"] = ("results/figures/forest_primary", caption("forest_primary"),
-                                  "Forest plots")
-    if HAS_SUBGROUPS:
-        figs["forest_subgroups"] = ("results/figures/forest_subgroups",
-                                    caption("forest_subgroups"), "Forest plots")
-    if COUNT:
-        figs["days_off"] = ("results/figures/days_off", caption("days_off"), "Days off")
+    for key in trial_figure_keys(CFG):
+        stem, cap, sub = _TRIAL_FIGURES[key]
+        figs[key] = (stem, caption(cap), sub)
     return figs
 
 
@@ -159,30 +172,11 @@ def trial_figure_inputs():
 
 
 def presentation_tables():
-    """Presentation tables: {key: (stem, caption, subcategory, title, footnote)}."""
-    lv = ", ".join(f"{round(100 * float(x))}%" for x in ACFG["conf_levels"])
-    tabs = {"table1": (
-        "results/tables/table1", caption("table1"), "Table 1",
-        "Table 1. Baseline characteristics by arm and overall",
-        "Mean (SD) and median (IQR) for continuous variables; n (%) of participants with data "
-        "for categorical variables. No significance tests (CONSORT).")}
-    if COUNT:
-        tabs["primary"] = (
-            "results/tables/primary_outcome", caption("primary_table"), "Primary outcome",
-            f"Primary outcome: {ACFG['outcomes']['count'].get('label', COUNT['name'])}",
-            f"IRR: incidence rate ratio, intervention versus control (reference); "
-            f"confidence levels {lv}.")
-    if HAS_CONT or HAS_BIN:
-        tabs["secondary"] = (
-            "results/tables/secondary_outcomes", caption("secondary_table"), "Secondary outcomes",
-            "Secondary outcomes by arm",
-            f"Mean (SD) or n (%) by arm; contrasts intervention versus control; "
-            f"confidence levels {lv}.")
-    if TTE:
-        tabs["survival"] = (
-            "results/tables/survival_summary", caption("survival_table"), "Survival summary",
-            "Time to return to work: survival summary",
-            f"HR above 1: faster return to work with the intervention; confidence levels {lv}.")
+    """Presentation tables: {key: (stem, caption, subcategory)}."""
+    tabs = {}
+    for key in table_keys(CFG):
+        stem, cap, sub = _TABLES[key]
+        tabs[key] = (stem, caption(cap), sub)
     return tabs
 
 

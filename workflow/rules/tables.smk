@@ -46,7 +46,7 @@ rule presentation_tables:
         **reported("Tables", presentation_tables(), TABLE_FORMATS),
     params:
         config=ACFG,
-        tables={k: {"title": v[3], "footnote": v[4]} for k, v in presentation_tables().items()},
+        tables=list(presentation_tables()),
     log:
         "results/logs/presentation_tables.log",
     benchmark:

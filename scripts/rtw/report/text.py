@@ -1,0 +1,91 @@
+"""Which presentation tables and figures a run makes, and their titles and footnotes.
+
+The Snakemake rules only wire: they ask this module which tables and figures the config
+calls for (:func:`table_keys`, :func:`trial_figure_keys`, :func:`survival_figure_keys`) and
+map each key to its file and report caption; the entry scripts ask it for each table's
+title and footnote (:func:`table_texts`).  Everything here is a function of the (analysis)
+config, so a change of wording reruns the table job through its code dependencies.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+
+def _outcomes(config: Mapping) -> Mapping:
+    return config.get("outcomes") or {}
+
+
+def _has_subgroups(config: Mapping) -> bool:
+    """Subgroup forest plot: subgroups configured and a count outcome (the NB subgroups)."""
+    return bool(config.get("subgroups")) and bool(_outcomes(config).get("count"))
+
+
+def table_keys(config: Mapping) -> list[str]:
+    """Presentation tables of the run, in report order: ``table1`` always, ``primary`` with a
+    count outcome, ``secondary`` with continuous or binary outcomes, ``survival`` with
+    time-to-event outcomes."""
+    oc = _outcomes(config)
+    keys = ["table1"]
+    if oc.get("count"):
+        keys.append("primary")
+    if oc.get("continuous") or oc.get("binary"):
+        keys.append("secondary")
+    if oc.get("time_to_event"):
+        keys.append("survival")
+    return keys
+
+
+def _levels_text(config: Mapping) -> str:
+    return ", ".join(f"{round(100 * float(x))}%" for x in config["conf_levels"])
+
+
+def table_texts(config: Mapping) -> dict[str, dict[str, str]]:
+    """``{key: {"title": ..., "footnote": ...}}`` of every table in :func:`table_keys`."""
+    lv = _levels_text(config)
+    oc = _outcomes(config)
+    texts = {
+        "table1": (
+            "Table 1. Baseline characteristics by arm and overall",
+            "Mean (SD) and median (IQR) for continuous variables; n (%) of participants with data "
+            "for categorical variables. No significance tests (CONSORT)."),
+    }
+    if oc.get("count"):
+        texts["primary"] = (
+            f"Primary outcome: {oc['count'].get('label', oc['count']['name'])}",
+            f"IRR: incidence rate ratio, intervention versus control (reference); "
+            f"confidence levels {lv}.")
+    texts["secondary"] = (
+        "Secondary outcomes by arm",
+        f"Mean (SD) or n (%) by arm; contrasts intervention versus control; "
+        f"confidence levels {lv}.")
+    texts["survival"] = (
+        "Time to return to work: survival summary",
+        f"HR above 1: faster return to work with the intervention; confidence levels {lv}.")
+    return {k: {"title": texts[k][0], "footnote": texts[k][1]} for k in table_keys(config)}
+
+
+def trial_figure_keys(config: Mapping) -> list[str]:
+    """Figures that are not per outcome, in report order: the CONSORT diagram (raw exports
+    only), the primary forest plot, the subgroup forest plot and the count distribution
+    (with a count outcome)."""
+    keys = []
+    if (config.get("data") or {}).get("source") != "table":
+        keys.append("consort")
+    has_count = bool(_outcomes(config).get("count"))
+    if has_count:
+        keys.append("forest_primary")
+    if _has_subgroups(config):
+        keys.append("forest_subgroups")
+    if has_count:
+        keys.append("days_off")
+    return keys
+
+
+def survival_figure_keys(outcome: Mapping) -> list[str]:
+    """Figures of one time-to-event outcome: Kaplan-Meier, cumulative incidence (with a
+    competing event) and scaled Schoenfeld residuals."""
+    keys = ["km"]
+    if outcome.get("competing_value") is not None:
+        keys.append("cif")
+    keys.append("schoenfeld")
+    return keys
