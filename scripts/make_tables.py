@@ -8,7 +8,7 @@ def main(smk):
 
     import pandas as pd
 
-    from rtw.report import tables
+    from rtw.report import tables, writers
     from rtw.core.estimates import read_estimates
 
     cfg = smk.params.config
@@ -22,8 +22,8 @@ def main(smk):
         "survival": lambda: tables.survival_table(est, cfg),
     }
     for key, spec in smk.params.tables.items():
-        tables.write_table(build[key](), Path(out[f"{key}_csv"]).with_suffix(""),
-                           title=spec["title"], footnote=spec["footnote"])
+        writers.write_table(build[key](), Path(out[f"{key}_csv"]).with_suffix(""),
+                            title=spec["title"], footnote=spec["footnote"])
 
 
 run(main, snakemake)  # noqa: F821
