@@ -8,7 +8,7 @@ def main(smk):
 
     import pandas as pd
 
-    from rtw.report import tables
+    from rtw.report import tables, writers
     from rtw.report.text import table_texts
     from rtw.core.estimates import read_estimates
 
@@ -24,8 +24,8 @@ def main(smk):
     }
     texts = table_texts(cfg)
     for key in smk.params.tables:
-        tables.write_table(build[key](), Path(out[f"{key}_csv"]).with_suffix(""),
-                           title=texts[key]["title"], footnote=texts[key]["footnote"])
+        writers.write_table(build[key](), Path(out[f"{key}_csv"]).with_suffix(""),
+                            title=texts[key]["title"], footnote=texts[key]["footnote"])
 
 
 run(main, snakemake)  # noqa: F821

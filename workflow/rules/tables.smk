@@ -36,7 +36,7 @@ rule combine_estimates:
 
 
 # Presentation tables (Table 1, primary, secondary, survival summary), each as CSV, Markdown,
-# HTML, Word and LaTeX, through rtw.report.tables / rtw.report.fmt; one job for all of them.
+# HTML, Word and LaTeX, through rtw.report.tables / rtw.report.writers / rtw.report.fmt; one job for all of them.
 rule presentation_tables:
     input:
         analysis="results/data/analysis.parquet",

@@ -139,7 +139,6 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
     treatment : replaces the arm column by this 0/1 series named ``arm`` (e.g.
         engagement for IV); default the arm indicator.
     """
-    parts = []
     needed = [c for c in adjust]
     if outcome is not None:
         needed.append(outcome)
@@ -150,6 +149,26 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
     missing_cols = [c for c in needed if c not in df.columns]
     if missing_cols:
         raise ValueError(f"column(s) {missing_cols} not in the analysis table")
+    X = _design_columns(df, config, adjust, arm, intercept, practice, extra, arm_column, treatment)
+    ok = X.notna().all(axis=1)
+    for c in needed:
+        ok &= df[c].notna()
+    y = None
+    if outcome is not None:
+        y = pd.to_numeric(df[outcome], errors="coerce").astype(float)
+        ok &= y.notna()
+    keep = df.index[ok.to_numpy()]
+    X, notes = _drop_absent_and_dependent(X.loc[keep])
+    return Design(X=X, y=None if y is None else y.loc[keep], index=keep,
+                  cluster=None if not cluster else df.loc[keep, cluster],
+                  dropped=int(len(df) - len(keep)), notes=notes)
+
+
+def _design_columns(df, config, adjust, arm, intercept, practice, extra, arm_column,
+                    treatment) -> pd.DataFrame:
+    """All design columns on every row of ``df``, in order: intercept, arm, adjustment
+    columns (categorical and stratification factors as dummies), practice dummies, extra."""
+    parts = []
     if intercept:
         parts.append(pd.DataFrame({INTERCEPT: np.ones(len(df))}, index=df.index))
     if arm:
@@ -168,16 +187,15 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
                              practice))
     if extra is not None:
         parts.append(extra)
-    X = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=df.index)
-    ok = X.notna().all(axis=1)
-    for c in needed:
-        ok &= df[c].notna()
-    y = None
-    if outcome is not None:
-        y = pd.to_numeric(df[outcome], errors="coerce").astype(float)
-        ok &= y.notna()
-    keep = df.index[ok.to_numpy()]
-    X = X.loc[keep]
+    return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=df.index)
+
+
+def _drop_absent_and_dependent(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The complete-case design without dummy columns that are all zero (absent levels) and
+    without linearly dependent columns (R gives NA), and notes saying which were dropped.
+
+    Raises ValueError when the arm column itself is dependent (not estimable).
+    """
     # drop dummy columns that are all zero in the complete cases (absent levels)
     const = [c for c in X.columns if c != INTERCEPT and "[" in c and (X[c] == 0).all()]
     notes = []
@@ -193,10 +211,7 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
             X = X.drop(columns=dep)
             notes.append("dropped as linearly dependent (R would give NA): " + ", ".join(dep))
             log.warning("design: dropped linearly dependent column(s) %s", dep)
-    d = Design(X=X, y=None if y is None else y.loc[keep], index=keep,
-               cluster=None if not cluster else df.loc[keep, cluster],
-               dropped=int(len(df) - len(keep)), notes=notes)
-    return d
+    return X, notes
 
 
 def check_rank(X: pd.DataFrame) -> list[str]:

@@ -152,73 +152,20 @@ def fit_lmm(X: pd.DataFrame, y, participant, practice=None) -> LMMFit:
     participant : participant id per row (random intercept).
     practice : optional practice per row (random intercept; participants nested).
     """
-    from scipy import optimize
-
     ya = np.asarray(y, float)
     Xa = X.to_numpy(float)
     N, p = Xa.shape
     part = np.asarray(participant).astype(str)
     inner_codes = pd.factorize(part)[0]
     single = practice is None
-    if single:
-        outer = None
-        k = 1
-    else:
-        pc = pd.factorize(np.asarray(practice).astype(str))[0]
-        G = inner_codes.max() + 1
-        outer = np.full(G, -1)
-        outer[inner_codes] = pc
-        chk = np.zeros(G, bool)
-        for j, g in zip(inner_codes, pc):
-            if outer[j] != g:
-                chk[j] = True
-        if chk.any():
-            raise ValueError("mixed model: a participant appears in more than one practice")
-        k = 2
+    outer, k = _practice_of_participant(inner_codes, practice)
     if N <= p:
         raise ValueError("mixed model: too few observations")
     notes: list[str] = []
     args = (Xa, ya, outer, inner_codes, single)
-    best = None
-    starts = [np.full(k, 1.0), np.full(k, 0.1)]
-    for st in starts:
-        res = optimize.minimize(_reml_crit, st, args=args, method="L-BFGS-B",
-                                bounds=[(0.0, None)] * k,
-                                options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})
-        if best is None or res.fun < best.fun - 1e-12:
-            best = res
-    theta = np.clip(best.x, 0, None)
-    # The criterion depends on theta^2, so its gradient vanishes near 0 and the optimiser
-    # can stall at a small positive theta when the optimum is on the boundary.  For each
-    # small component, refit with it fixed at 0; keep that if the criterion is not worse.
-    for j in range(k):
-        if 0 < theta[j] < 0.05:
-            t0 = theta.copy()
-            t0[j] = 0.0
-            free = [i for i in range(k) if i != j and t0[i] > 0]
-            if free:
-                def sub(v, t0=t0, free=free):
-                    tt = t0.copy()
-                    tt[free] = v
-                    return _reml_crit(tt, *args)
-                r2 = optimize.minimize(sub, t0[free], method="L-BFGS-B",
-                                       bounds=[(0.0, None)] * len(free),
-                                       options={"ftol": 1e-15, "gtol": 1e-10})
-                t0[free] = r2.x
-            if _reml_crit(t0, *args) <= _reml_crit(theta, *args) + 1e-10:
-                theta = t0
-    # L-BFGS-B may stop with ABNORMAL_TERMINATION_IN_LNSRCH at the optimum (flat criterion
-    # at ftol 1e-15); judge convergence by the projected numerical gradient instead.
-    grad = np.zeros(k)
-    for j in range(k):
-        h = 1e-6 * max(1.0, theta[j])
-        tp = theta.copy()
-        tp[j] += h
-        tm = theta.copy()
-        tm[j] = max(theta[j] - h, 0.0)
-        grad[j] = (_reml_crit(tp, *args) - _reml_crit(tm, *args)) / (tp[j] - tm[j])
-    proj = np.where((theta <= 0) & (grad > 0), 0.0, grad)
-    converged = bool(best.success or np.max(np.abs(proj)) < 1e-3)
+    best = _reml_minimise(args, k)
+    theta = _zero_stalled_components(np.clip(best.x, 0, None), args, k)
+    converged = _reml_converged(theta, best, args, k)
     if not converged:
         notes.append(f"REML optimisation did not converge: {best.message}")
     gam = theta ** 2
@@ -239,6 +186,89 @@ def fit_lmm(X: pd.DataFrame, y, participant, practice=None) -> LMMFit:
                   float(s2), float(gam[0] * s2), None if single else float(gam[1] * s2),
                   N, int(inner_codes.max() + 1), -0.5 * _reml_crit(theta, *args), converged,
                   singular, notes)
+
+
+def _practice_of_participant(inner_codes, practice):
+    """The practice code of each participant (None without practices) and the number of
+    variance components k (1: participant; 2: participant and practice).
+
+    Raises ValueError when a participant appears in more than one practice (not nested).
+    """
+    if practice is None:
+        return None, 1
+    pc = pd.factorize(np.asarray(practice).astype(str))[0]
+    G = inner_codes.max() + 1
+    outer = np.full(G, -1)
+    outer[inner_codes] = pc
+    in_two_practices = np.zeros(G, bool)
+    for j, g in zip(inner_codes, pc):
+        if outer[j] != g:
+            in_two_practices[j] = True
+    if in_two_practices.any():
+        raise ValueError("mixed model: a participant appears in more than one practice")
+    return outer, 2
+
+
+def _reml_minimise(args, k: int):
+    """The best of L-BFGS-B minimisations of the REML criterion over theta >= 0 from the
+    starts theta = 1 and theta = 0.1 (a later start wins only if better by more than 1e-12)."""
+    from scipy import optimize
+
+    best = None
+    starts = [np.full(k, 1.0), np.full(k, 0.1)]
+    for st in starts:
+        res = optimize.minimize(_reml_crit, st, args=args, method="L-BFGS-B",
+                                bounds=[(0.0, None)] * k,
+                                options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})
+        if best is None or res.fun < best.fun - 1e-12:
+            best = res
+    return best
+
+
+def _zero_stalled_components(theta, args, k: int):
+    """theta with small components (below 0.05) set to 0 where that is not worse.
+
+    The criterion depends on theta^2, so its gradient vanishes near 0 and the optimiser
+    can stall at a small positive theta when the optimum is on the boundary.  For each
+    small component, refit with it fixed at 0; keep that if the criterion is not worse.
+    """
+    from scipy import optimize
+
+    for j in range(k):
+        if 0 < theta[j] < 0.05:
+            t0 = theta.copy()
+            t0[j] = 0.0
+            free = [i for i in range(k) if i != j and t0[i] > 0]
+            if free:
+                def sub(v, t0=t0, free=free):
+                    theta_try = t0.copy()
+                    theta_try[free] = v
+                    return _reml_crit(theta_try, *args)
+                r2 = optimize.minimize(sub, t0[free], method="L-BFGS-B",
+                                       bounds=[(0.0, None)] * len(free),
+                                       options={"ftol": 1e-15, "gtol": 1e-10})
+                t0[free] = r2.x
+            if _reml_crit(t0, *args) <= _reml_crit(theta, *args) + 1e-10:
+                theta = t0
+    return theta
+
+
+def _reml_converged(theta, best, args, k: int) -> bool:
+    """Convergence: the optimiser's success flag, or a projected numerical gradient below 1e-3.
+
+    L-BFGS-B may stop with ABNORMAL_TERMINATION_IN_LNSRCH at the optimum (flat criterion
+    at ftol 1e-15); judge convergence by the projected numerical gradient instead.
+    """
+    grad = np.zeros(k)
+    for j in range(k):
+        h = 1e-6 * max(1.0, theta[j])
+        tp = theta.copy()
+        tp[j] += h
+        tm = theta.copy()
+        tm[j] = max(theta[j] - h, 0.0)
+        grad[j] = (_reml_crit(tp, *args) - _reml_crit(tm, *args)) / (tp[j] - tm[j])
+    proj = np.where((theta <= 0) & (grad > 0), 0.0, grad)
+    return bool(best.success or np.max(np.abs(proj)) < 1e-3)
 
 
 def contrast(params: pd.Series, cov: pd.DataFrame, weights: dict) -> tuple[float, float]:

@@ -192,6 +192,20 @@ def _nb_model(df, config, spec, *, population="itt", analysis="nb_primary",
     fit = counts.fit_nb(D.X, D.y, offset=off)
     notes = list(D.notes) + list(fit.notes) + ([pnote] if pnote else [])
     reg = _reg(config)
+    use, family_note = _nb_or_fallback(fit, D, off, reg, analysis, allow_fallback)
+    cov, vnote = _nb_vcov(use, D, cluster)
+    note = _join(family_note, vnote, notes)
+    rows = _nb_term_rows(use, cov, D, spec["name"], analysis, population, levels, note,
+                         str(reg.get("nb_ci", "wald")), cluster)
+    if use.family == "negbin" and np.isfinite(use.theta):
+        rows += make_rows(analysis, spec["name"], "theta", use.theta, population=population,
+                          std_error=use.se_theta, n=D.n, note="NB size (theta); SE as glm.nb SE.theta")
+    return rows, (use, cov), D
+
+
+def _nb_or_fallback(fit, D, off, reg, analysis, allow_fallback):
+    """The fit to report and its family note: the NB ``fit``, or at theta -> infinity the
+    Poisson fit with robust SE when ``regression.fallback.nb_boundary: poisson_robust``."""
     fallback = (reg.get("fallback") or {}).get("nb_boundary")
     use = fit
     family_note = f"negative binomial (glm.nb), theta = {fit.theta:.6g}"
@@ -203,15 +217,25 @@ def _nb_model(df, config, spec, *, population="itt", analysis="nb_primary",
         else:
             family_note = "theta -> infinity: NB reported at the Poisson limit (no fallback configured)"
         log.warning("%s: %s", analysis, family_note)
+    return use, family_note
+
+
+def _nb_vcov(use, D, cluster):
+    """Covariance of the reported fit and its note: vcovCL by ``cluster`` if given, else
+    vcovHC HC0 for the Poisson fallback or the model-based covariance of the NB."""
     if use.family == "poisson":
         cov = use.vcov_cluster(D.cluster) if cluster else use.vcov_hc0()
         vnote = ("vcovCL HC0 G/(G-1)" if cluster else "vcovHC HC0")
     else:
         cov = use.vcov_cluster(D.cluster) if cluster else use.cov
         vnote = ""
-    note = _join(family_note, vnote, notes)
+    return cov, vnote
+
+
+def _nb_term_rows(use, cov, D, name, analysis, population, levels, note, ci_method, cluster):
+    """IRR rows of every non-intercept term (Wald z); for ``arm`` with ``ci_method`` profile
+    and a model-based SE, profile-likelihood CIs (``counts.profile_ci``, theta fixed)."""
     rows = []
-    ci_method = str(reg.get("nb_ci", "wald"))
     for term in use.params.index:
         if term == "(Intercept)":
             continue
@@ -230,13 +254,10 @@ def _nb_model(df, config, spec, *, population="itt", analysis="nb_primary",
                     lo, hi = counts.profile_ci(use, term, lv)
                     ci[lv] = (math.exp(lo), math.exp(hi))
                 tnote = _join(tnote, "profile-likelihood CI (theta fixed)")
-        rows += make_rows(analysis, spec["name"], term, math.exp(b), population=population,
+        rows += make_rows(analysis, name, term, math.exp(b), population=population,
                           std_error=se, conf_levels=levels, ci=ci, scale="log", statistic=z,
                           p_value=p, n=D.n, note=tnote)
-    if use.family == "negbin" and np.isfinite(use.theta):
-        rows += make_rows(analysis, spec["name"], "theta", use.theta, population=population,
-                          std_error=use.se_theta, n=D.n, note="NB size (theta); SE as glm.nb SE.theta")
-    return rows, (use, cov), D
+    return rows
 
 
 def _arm_descriptives(df, config, spec, analysis, population="itt"):
@@ -382,11 +403,13 @@ def _count_sensitivity(analysis, df, config, spec, fixed, cluster, pnote, levels
 
 
 def _mi_rows(df, config, spec, fixed, cluster, pnote, seed):
+    """``mi_nb``: the primary NB after multiple imputation (Rubin's rules, Barnard-Rubin df),
+    and the ``tipping_point`` rows over ``regression.tipping_point_deltas``."""
     levels = _levels(config)
     reg = _reg(config)
-    mi = reg.get("mi") or {}
-    m = int(mi.get("m", 20))
-    iters = int(mi.get("iterations", 10))
+    mi_cfg = reg.get("mi") or {}
+    m = int(mi_cfg.get("m", 20))
+    iters = int(mi_cfg.get("iterations", 10))
     name = spec["name"]
     cap = spec.get("exposure_days")
     cap = float(cap) if isinstance(cap, (int, float)) else None
@@ -425,28 +448,37 @@ def _mi_rows(df, config, spec, fixed, cluster, pnote, seed):
                       statistic=pooled.qbar / pooled.se, p_value=pooled.p_value, n=Dx.n,
                       note=base_note)
     if deltas:
-        for d in grid:
-            if d not in deltas:
-                continue
-            pl, nts = res[d]
-            ci = {lv: tuple(math.exp(v) for v in pl.ci(lv)) for lv in levels}
-            dl = int(d) if float(d).is_integer() else d
-            rows += make_rows("tipping_point", name, f"delta={dl}", math.exp(pl.qbar),
-                              population="mi", std_error=pl.se, ci=ci, scale="log",
-                              statistic=pl.qbar / pl.se, p_value=pl.p_value, n=Dx.n,
-                              note=_join(f"delta = {dl} days added to imputed {intervention} "
-                                         f"outcomes; df = {pl.df:.4g}", nts))
-        tp = missing.tipping_delta({d: res[d] for d in grid if d in deltas or d == 0.0},
-                                   levels[0])
-        sig = "excludes" if tp["reference_significant"] else "includes"
-        for direction in ("increase", "decrease"):
-            d = tp[direction]
-            note = (f"first delta ({direction} from {tp['reference']:g}) at which the "
-                    f"{levels[0]:.0%} CI no longer {sig} 1" if d is not None else
-                    f"conclusion ({levels[0]:.0%} CI {sig} 1) unchanged over the grid "
-                    f"in the {direction} direction")
-            rows += make_rows("tipping_point", name, f"tipping_delta;direction={direction}",
-                              np.nan if d is None else d, population="mi", n=Dx.n, note=note)
+        rows += _tipping_point_rows(res, grid, deltas, name, intervention, levels, Dx.n)
+    return rows
+
+
+def _tipping_point_rows(res, grid, deltas, name, intervention, levels, n):
+    """``tipping_point`` rows: the pooled IRR for each configured delta (days added to the
+    imputed intervention outcomes), then the first delta in each direction at which the
+    conclusion at the first CI level changes (``missing.tipping_delta``)."""
+    rows = []
+    for d in grid:
+        if d not in deltas:
+            continue
+        pl, nts = res[d]
+        ci = {lv: tuple(math.exp(v) for v in pl.ci(lv)) for lv in levels}
+        dl = int(d) if float(d).is_integer() else d
+        rows += make_rows("tipping_point", name, f"delta={dl}", math.exp(pl.qbar),
+                          population="mi", std_error=pl.se, ci=ci, scale="log",
+                          statistic=pl.qbar / pl.se, p_value=pl.p_value, n=n,
+                          note=_join(f"delta = {dl} days added to imputed {intervention} "
+                                     f"outcomes; df = {pl.df:.4g}", nts))
+    tp = missing.tipping_delta({d: res[d] for d in grid if d in deltas or d == 0.0},
+                               levels[0])
+    sig = "excludes" if tp["reference_significant"] else "includes"
+    for direction in ("increase", "decrease"):
+        d = tp[direction]
+        note = (f"first delta ({direction} from {tp['reference']:g}) at which the "
+                f"{levels[0]:.0%} CI no longer {sig} 1" if d is not None else
+                f"conclusion ({levels[0]:.0%} CI {sig} 1) unchanged over the grid "
+                f"in the {direction} direction")
+        rows += make_rows("tipping_point", name, f"tipping_delta;direction={direction}",
+                          np.nan if d is None else d, population="mi", n=n, note=note)
     return rows
 
 
@@ -579,7 +611,7 @@ def _lmm_rows(df, config, fam, group, levels):
     rows = L.loc[D.index]
     fit = continuous.fit_lmm(D.X, D.y, rows["_pid"], rows[pcol] if use_prac else None)
     npart = rows["_pid"].nunique()
-    note = _join(f"REML LMM (lmer): random intercept participant"
+    note = _join("REML LMM (lmer): random intercept participant"
                  + (f" + {pcol}" if use_prac else "") + f"; {D.n} observations",
                  notes, fit.notes, D.notes)
     out = []

@@ -125,12 +125,7 @@ def subgroup_analysis(df: pd.DataFrame, config: dict, column: str, fitter: Fitte
     """
     if column not in df.columns:
         raise ValueError(f"subgroup column '{column}' not in the analysis table")
-    keep = pd.Series(True, index=df.index)
-    for c in list(required) + list(extra_columns):
-        keep &= df[c].notna()
-    n_missing = int((keep & df[column].isna()).sum())
-    keep &= df[column].notna()
-    data = df.loc[keep]
+    data, n_missing = _complete_rows(df, column, list(required) + list(extra_columns))
     adj = [c for c in adjust if c != column]
     lv = mf.levels(data[column].astype(object))
     notes = []
@@ -160,11 +155,40 @@ def subgroup_analysis(df: pd.DataFrame, config: dict, column: str, fitter: Fitte
     lr_p = float(stats.chi2.sf(lr, dfl)) if dfl else np.nan
     bi = f1.params[icols].to_numpy()
     Vi = f1.cov.loc[icols, icols].to_numpy()
+    wald, wald_p = _joint_wald(bi, Vi, dfl)
+    eff = _level_effects(f1, rows, column, lv, events)
+    return SubgroupResult(column, lv, float(lr), dfl, lr_p, wald, wald_p,
+                          float(bi[0]) if dfl == 1 else None,
+                          float(np.sqrt(Vi[0, 0])) if dfl == 1 else None, pd.DataFrame(eff),
+                          sorted(set(notes)))
+
+
+def _complete_rows(df: pd.DataFrame, column: str, needed: Sequence[str]):
+    """Rows with every ``needed`` column and the subgroup ``column`` present, and the number
+    of rows left out only because ``column`` is missing."""
+    keep = pd.Series(True, index=df.index)
+    for c in needed:
+        keep &= df[c].notna()
+    n_missing = int((keep & df[column].isna()).sum())
+    keep &= df[column].notna()
+    return df.loc[keep], n_missing
+
+
+def _joint_wald(bi, Vi, dfl: int) -> tuple[float, float]:
+    """Joint Wald chi-square b' V^-1 b of the interaction coefficients on ``dfl`` df and its
+    p-value (NaN when V is singular)."""
     try:
         wald = float(bi @ np.linalg.solve(Vi, bi))
         wald_p = float(stats.chi2.sf(wald, dfl))
     except np.linalg.LinAlgError:
         wald, wald_p = np.nan, np.nan
+    return wald, wald_p
+
+
+def _level_effects(f1: ModelFit, rows: pd.DataFrame, column: str, lv: list,
+                   events: str | None) -> list[dict]:
+    """Arm effect within each level: b_arm + b_arm:level (log scale) with the SE of the sum
+    from the interaction model's covariance, rows and events in the level."""
     eff = []
     for level in lv:
         w = {"arm": 1.0}
@@ -180,7 +204,4 @@ def subgroup_analysis(df: pd.DataFrame, config: dict, column: str, fitter: Fitte
         eff.append({"level": level, "estimate": est, "se": se, "n": int(in_level.sum()),
                     "events": int(rows.loc[in_level, events].astype(float).sum())
                     if events else None})
-    return SubgroupResult(column, lv, float(lr), dfl, lr_p, wald, wald_p,
-                          float(bi[0]) if dfl == 1 else None,
-                          float(np.sqrt(Vi[0, 0])) if dfl == 1 else None, pd.DataFrame(eff),
-                          sorted(set(notes)))
+    return eff

@@ -378,10 +378,9 @@ def aggregate(frames: dict, sim: dict, synthetic: dict | None, config: dict):
     the mean estimate, failures, boundaries and the Cox power; ``estimates``
     are rows of analysis ``power`` for ``results/simulation/estimates.csv``.
     """
-    import numpy as np
     import pandas as pd
 
-    from rtw.core.estimates import make_rows, to_frame
+    from rtw.core.estimates import to_frame
     from rtw.data.generator import params_from_config
     points = grid(sim)
     allr = _labelled(frames)
@@ -389,36 +388,64 @@ def aggregate(frames: dict, sim: dict, synthetic: dict | None, config: dict):
     mu0 = params_from_config(dict(synthetic or {})).nb_mean
     rows, det = [], []
     for lab, pt in points.items():
-        d = allr[allr["point"] == lab].sort_values("replicate")
-        R = len(d)
-        rej = (d["p_value"] < alpha) & (d["failed"] == 0)
-        pw = float(rej.mean()) if R else np.nan
-        mcse = math.sqrt(pw * (1 - pw) / R) if R else np.nan
-        rows.append({**pt, "power": pw, "mc_se": mcse, "replicates": R})
-        ok = d[d["failed"] == 0]
-        dd = {**pt, "replicates": R, "power": pw, "mc_se": mcse,
-              "analytic_power": analytic_power(pt["n_per_arm"], mu0, pt["true_irr"],
-                                               pt["dispersion"], alpha, pt["attrition"]),
-              "mean_log_irr": float(ok["estimate"].mean()) if len(ok) else np.nan,
-              "sd_log_irr": float(ok["estimate"].std(ddof=1)) if len(ok) > 1 else np.nan,
-              "mean_se": float(ok["std_error"].mean()) if len(ok) else np.nan,
-              "mean_n_analysed": float(d["n"].mean()) if R else np.nan,
-              "failed": int(d["failed"].sum()), "boundary": int(d["boundary"].sum())}
-        if sim["cox"] and "cox_p_value" in d:
-            crej = d["cox_p_value"] < alpha
-            cp = float(crej.mean()) if R else np.nan
-            dd.update({"cox_power": cp, "cox_mc_se": math.sqrt(cp * (1 - cp) / R) if R else np.nan,
-                       "cox_mean_log_hr": float(d["cox_estimate"].mean())})
-        det.append(dd)
-    power = pd.DataFrame(rows)
+        reps = allr[allr["point"] == lab].sort_values("replicate")
+        row, detail_row = _point_summary(reps, pt, alpha, mu0, sim["cox"])
+        rows.append(row)
+        det.append(detail_row)
+    power = _power_table(pd.DataFrame(rows))
+    detail = pd.DataFrame(det).sort_values(["dispersion", "attrition", "true_irr", "n_per_arm"],
+                                           kind="mergesort").reset_index(drop=True)
+    return power, detail, to_frame(_power_estimate_rows(detail, config, alpha, sim["cox"]))
+
+
+def _point_summary(reps, pt: dict, alpha: float, mu0: float, cox: bool) -> tuple[dict, dict]:
+    """The power row and the detail row of one grid point from its replicates ``reps``:
+    rejection rate (failed fits count as not rejecting) with its Monte Carlo SE, the
+    analytic NB power, estimate summaries, failures, boundaries and the Cox power."""
+    import numpy as np
+
+    R = len(reps)
+    rej = (reps["p_value"] < alpha) & (reps["failed"] == 0)
+    pw = float(rej.mean()) if R else np.nan
+    mcse = math.sqrt(pw * (1 - pw) / R) if R else np.nan
+    row = {**pt, "power": pw, "mc_se": mcse, "replicates": R}
+    ok = reps[reps["failed"] == 0]
+    detail_row = {**pt, "replicates": R, "power": pw, "mc_se": mcse,
+                  "analytic_power": analytic_power(pt["n_per_arm"], mu0, pt["true_irr"],
+                                                   pt["dispersion"], alpha, pt["attrition"]),
+                  "mean_log_irr": float(ok["estimate"].mean()) if len(ok) else np.nan,
+                  "sd_log_irr": float(ok["estimate"].std(ddof=1)) if len(ok) > 1 else np.nan,
+                  "mean_se": float(ok["std_error"].mean()) if len(ok) else np.nan,
+                  "mean_n_analysed": float(reps["n"].mean()) if R else np.nan,
+                  "failed": int(reps["failed"].sum()), "boundary": int(reps["boundary"].sum())}
+    if cox and "cox_p_value" in reps:
+        crej = reps["cox_p_value"] < alpha
+        cp = float(crej.mean()) if R else np.nan
+        detail_row.update({"cox_power": cp,
+                           "cox_mc_se": math.sqrt(cp * (1 - cp) / R) if R else np.nan,
+                           "cox_mean_log_hr": float(reps["cox_estimate"].mean())})
+    return row, detail_row
+
+
+def _power_table(power):
+    """The power table with ``type1`` (the power at true IRR 1 for the same n, dispersion and
+    attrition), sorted by dispersion, attrition, true IRR and n, columns :data:`POWER_COLUMNS`."""
+    import numpy as np
+
     null = power[np.isclose(power["true_irr"], 1.0)].set_index(
         ["n_per_arm", "dispersion", "attrition"])["power"]
     key = list(zip(power["n_per_arm"], power["dispersion"], power["attrition"]))
     power["type1"] = [float(null.get(k, np.nan)) for k in key]
-    power = power.sort_values(["dispersion", "attrition", "true_irr", "n_per_arm"],
-                              kind="mergesort").reset_index(drop=True)[POWER_COLUMNS]
-    detail = pd.DataFrame(det).sort_values(["dispersion", "attrition", "true_irr", "n_per_arm"],
-                                           kind="mergesort").reset_index(drop=True)
+    return power.sort_values(["dispersion", "attrition", "true_irr", "n_per_arm"],
+                             kind="mergesort").reset_index(drop=True)[POWER_COLUMNS]
+
+
+def _power_estimate_rows(detail, config: dict, alpha: float, cox: bool) -> list:
+    """Rows of analysis ``power`` per grid point: the simulated power (or type I error) of
+    ``nb_primary`` under the count outcome's name, and with ``cox`` that of the Cox model
+    under the first time-to-event outcome's name; SE = Monte Carlo SE."""
+    from rtw.core.estimates import make_rows
+
     spec = (config.get("outcomes") or {}).get("count") or {}
     outcome = spec.get("name", "count") if isinstance(spec, dict) else "count"
     levels = [float(x) for x in (config.get("conf_levels") or [0.95])]
@@ -435,9 +462,9 @@ def aggregate(frames: dict, sim: dict, synthetic: dict | None, config: dict):
                 f"{r.failed} failed fits")
         est += make_rows("power", outcome, term, r.power, population="itt",
                          std_error=r.mc_se, conf_levels=levels, n=int(r.replicates), note=note)
-        if sim["cox"]:
+        if cox:
             est += make_rows("power", tte_name, term, r.cox_power, population="itt",
                              std_error=r.cox_mc_se, conf_levels=levels, n=int(r.replicates),
                              note=f"simulated {what} of a Cox model on arm (Efron), "
                                   f"alpha = {alpha:g}")
-    return power, detail, to_frame(est)
+    return est

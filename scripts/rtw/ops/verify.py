@@ -199,6 +199,30 @@ def verify(provenance_path, root=".", *, config_files: Sequence | None = (DEFAUL
         If the provenance file is missing or is not valid provenance JSON.
     """
     root = Path(root)
+    prov_path, prov = _read_provenance(provenance_path)
+    skip = _self_entries(prov, prov_path, root)
+
+    diffs = []
+    diffs += _check_files("input", prov.get("inputs") or {}, root, skip)
+    diffs += _check_files("output", prov.get("outputs") or {}, root, skip)
+    if config_files:
+        diffs += _check_config(prov, config_files, root)
+    if check_packages:
+        diffs += _check_packages(prov.get("packages") or {})
+    if check_python and prov.get("python"):
+        found = platform.python_version()
+        if str(prov["python"]) != found:
+            diffs.append(f"python: recorded {prov['python']}, running {found}")
+    if check_git and prov.get("git_commit"):
+        diffs += _check_git(prov["git_commit"], root)
+    return diffs
+
+
+def _read_provenance(provenance_path) -> tuple[Path, dict]:
+    """The provenance file's path (``provenance.json`` in a folder) and its content.
+
+    Raises ValueError when it is not JSON or lacks ``inputs``/``outputs``.
+    """
     prov_path = Path(provenance_path)
     if prov_path.is_dir():
         prov_path = prov_path / PROVENANCE_NAME
@@ -209,8 +233,11 @@ def verify(provenance_path, root=".", *, config_files: Sequence | None = (DEFAUL
             raise ValueError(f"{prov_path}: not valid JSON: {e}") from None
     if not isinstance(prov, dict) or "inputs" not in prov or "outputs" not in prov:
         raise ValueError(f"{prov_path}: not a provenance file (needs 'inputs' and 'outputs')")
+    return prov_path, prov
 
-    # the provenance file cannot contain its own checksum
+
+def _self_entries(prov: Mapping, prov_path: Path, root: Path) -> set:
+    """Recorded paths that are the provenance file itself (it cannot contain its own checksum)."""
     skip = set()
     for rel in list(prov.get("outputs", {})) + list(prov.get("inputs", {})):
         try:
@@ -218,56 +245,52 @@ def verify(provenance_path, root=".", *, config_files: Sequence | None = (DEFAUL
                 skip.add(rel)
         except OSError:
             pass
+    return skip
 
+
+def _check_config(prov: Mapping, config_files: Sequence, root: Path) -> list:
+    """Differences between the recorded resolved config and the current config file(s)."""
+    if "config" not in prov:
+        return ["config: not recorded in provenance"]
+    missing = [c for c in config_files if not _resolve(str(c), root).is_file()]
+    if missing:
+        return [f"config: file {c} missing" for c in missing]
+    try:
+        current = _normalise(load_config(config_files, root))
+    except Exception as e:  # invalid config now: that is a difference
+        return [f"config: current config cannot be loaded: {type(e).__name__}: {e}"]
+    return diff_config(_normalise(prov["config"]), current)
+
+
+def _check_packages(packages: Mapping) -> list:
+    """Differences between recorded package versions (None: not installed) and installed ones."""
     diffs = []
-    diffs += _check_files("input", prov.get("inputs") or {}, root, skip)
-    diffs += _check_files("output", prov.get("outputs") or {}, root, skip)
-
-    if config_files:
-        if "config" not in prov:
-            diffs.append("config: not recorded in provenance")
-        else:
-            missing = [c for c in config_files if not _resolve(str(c), root).is_file()]
-            if missing:
-                diffs.extend(f"config: file {c} missing" for c in missing)
-            else:
-                try:
-                    current = _normalise(load_config(config_files, root))
-                except Exception as e:  # invalid config now: that is a difference
-                    diffs.append(f"config: current config cannot be loaded: {type(e).__name__}: {e}")
-                    current = None
-                if current is not None:
-                    diffs += diff_config(_normalise(prov["config"]), current)
-
-    if check_packages:
-        for name in sorted(prov.get("packages") or {}):
-            rec_raw = prov["packages"][name]
-            found = package_version(name)
-            if rec_raw is None:
-                if found is not None:
-                    diffs.append(f"package: {name}: recorded not installed, installed {found}")
-                continue
-            recorded = str(rec_raw)
-            if found is None:
-                diffs.append(f"package: {name}: recorded {recorded}, not installed")
-            elif found != recorded:
-                diffs.append(f"package: {name}: recorded {recorded}, installed {found}")
-
-    if check_python and prov.get("python"):
-        found = platform.python_version()
-        if str(prov["python"]) != found:
-            diffs.append(f"python: recorded {prov['python']}, running {found}")
-
-    if check_git and prov.get("git_commit"):
-        import subprocess
-        try:
-            head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                                  text=True, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            head = None
-        if head != prov["git_commit"]:
-            diffs.append(f"git: recorded commit {prov['git_commit']}, checkout {head}")
+    for name in sorted(packages):
+        rec_raw = packages[name]
+        found = package_version(name)
+        if rec_raw is None:
+            if found is not None:
+                diffs.append(f"package: {name}: recorded not installed, installed {found}")
+            continue
+        recorded = str(rec_raw)
+        if found is None:
+            diffs.append(f"package: {name}: recorded {recorded}, not installed")
+        elif found != recorded:
+            diffs.append(f"package: {name}: recorded {recorded}, installed {found}")
     return diffs
+
+
+def _check_git(commit: str, root: Path) -> list:
+    """A difference when ``git rev-parse HEAD`` in ``root`` is not the recorded commit."""
+    import subprocess
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        head = None
+    if head != commit:
+        return [f"git: recorded commit {commit}, checkout {head}"]
+    return []
 
 
 def main(argv: Sequence | None = None) -> int:
