@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from rtw.core.stats import p_two_sided, wald_ci, wald_cis, z_quantile
+from rtw.core.stats import p_two_sided, wald_ci, wald_cis, wald_power, z_quantile
 
 
 def test_quantiles_match_R_qnorm_qt():
@@ -32,3 +32,10 @@ def test_wald_ci_identity_and_log_scale():
     assert (lo, hi) == pytest.approx((1.6440303903967781, 2.433045047929206), rel=1e-12)
     cis = wald_cis(2.0, 0.1, [0.95, 0.80], log=True)
     assert list(cis) == [0.95, 0.80] and all(isinstance(v, float) for v in cis[0.80])
+
+
+def test_wald_power_matches_R_pnorm_formula():
+    # R: pnorm(2.8 - qnorm(0.975)) + pnorm(-2.8 - qnorm(0.975)) = 0.79955687
+    assert wald_power(2.8) == pytest.approx(0.7995568714356515, rel=1e-12)
+    assert wald_power(-2.8) == wald_power(2.8)
+    assert wald_power(0.0) == pytest.approx(0.05, rel=1e-12)

@@ -6,7 +6,9 @@ One home for these conventions, as R writes them:
 * quantile: ``qnorm(1 - (1 - level) / 2)`` (``survfit``'s ``conf.int``), or ``qt(..., df)``;
 * Wald CI: ``est -/+ q * se``; on the log scale (a ratio: HR, IRR, OR, time ratio)
   ``exp(log(est) -/+ q * se)`` with ``se`` the SE of the log ratio (``summary(coxph)``);
-* p-value: ``2 * pnorm(-abs(z))``.
+* p-value: ``2 * pnorm(-abs(z))``;
+* power of that two-sided test when the effect is ``shift`` SEs from 0:
+  ``pnorm(shift - q) + pnorm(-shift - q)``.
 """
 from __future__ import annotations
 
@@ -48,3 +50,11 @@ def wald_cis(estimate, std_error, levels, *, log: bool = False) -> dict:
         lo, hi = wald_ci(estimate, std_error, lv, log=log)
         out[lv] = (float(lo), float(hi))
     return out
+
+
+def wald_power(shift: float, alpha: float = 0.05) -> float:
+    """Power of the two-sided level-``alpha`` Wald test when the true effect lies ``shift``
+    standard errors from 0: ``pnorm(|shift| - q) + pnorm(-|shift| - q)``, ``q = qnorm(1 - alpha/2)``."""
+    q = z_quantile(1 - alpha)
+    shift = abs(shift)
+    return float(stats.norm.cdf(shift - q) + stats.norm.cdf(-shift - q))

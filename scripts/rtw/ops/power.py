@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import logging
 import math
-from rtw.core.stats import p_two_sided
+from rtw.core.stats import p_two_sided, wald_power
 
 log = logging.getLogger(__name__)
 
@@ -352,13 +352,10 @@ def analytic_power(n_per_arm, mu0: float, irr: float, theta: float, alpha: float
     intervention mean ``mu0 * irr``, NB variance ``mu + mu^2 / theta``:
     ``Var(log IRR_hat) = (1/mu0 + 1/mu1 + 2/theta) / n``.
     """
-    from scipy import stats
     n = n_per_arm * (1.0 - attrition)
     mu1 = mu0 * irr
     sd = math.sqrt((1 / mu0 + 1 / mu1 + 2 / theta) / n)
-    z = stats.norm.ppf(1 - alpha / 2)
-    d = abs(math.log(irr)) / sd
-    return float(stats.norm.cdf(d - z) + stats.norm.cdf(-d - z))
+    return wald_power(math.log(irr) / sd, alpha)
 
 
 def _labelled(frames: dict):
