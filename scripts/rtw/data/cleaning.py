@@ -146,27 +146,8 @@ def check_columns(df: pd.DataFrame, table: str, file: str, schema: dict, queries
     for col, spec in schema.get("properties", {}).items():
         if col not in df.columns:
             continue
-        raw = df[col]
-        types = _types(spec)
         how = spec.get("x-invalid", "error")
-        present = raw.notna().to_numpy()
-        if spec.get("format") == "date":
-            parsed = _parse_dates(raw)
-            bad = present & parsed.isna().to_numpy()
-            expected = "a date as YYYY-MM-DD"
-        elif "integer" in types or "number" in types:
-            parsed = pd.to_numeric(raw, errors="coerce").astype(float)
-            bad = present & parsed.isna().to_numpy()
-            if "integer" in types:
-                frac = present & ~bad & (np.mod(parsed.fillna(0).to_numpy(), 1) != 0)
-                bad = bad | frac
-            expected = "an integer" if "integer" in types else "a number"
-        else:
-            parsed = raw.astype(object).where(raw.notna(), None)
-            if pd.api.types.infer_dtype(parsed, skipna=True) not in ("string", "empty"):
-                parsed = parsed.map(lambda v: v if v is None else str(v))
-            bad = np.zeros(len(df), bool)
-            expected = "text"
+        parsed, bad, expected = _parse_column(df[col], spec)
         if bad.any():
             _handle(how, table, file, col, df, bad, pids, queries,
                     rule=f"not parseable as {expected}", expected=expected)
@@ -195,6 +176,34 @@ def check_columns(df: pd.DataFrame, table: str, file: str, schema: dict, queries
                 parsed = parsed.where(~outside, np.nan)
         out[col] = parsed
     return out
+
+
+def _parse_column(raw: pd.Series, spec: dict) -> tuple[pd.Series, np.ndarray, str]:
+    """Parse one column to its schema type (date, integer/number as float, or text).
+
+    Returns the parsed series (unparseable values still in it), the mask of
+    present values that could not be parsed, and the expected form (for messages).
+    """
+    types = _types(spec)
+    present = raw.notna().to_numpy()
+    if spec.get("format") == "date":
+        parsed = _parse_dates(raw)
+        bad = present & parsed.isna().to_numpy()
+        expected = "a date as YYYY-MM-DD"
+    elif "integer" in types or "number" in types:
+        parsed = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = present & parsed.isna().to_numpy()
+        if "integer" in types:
+            frac = present & ~bad & (np.mod(parsed.fillna(0).to_numpy(), 1) != 0)
+            bad = bad | frac
+        expected = "an integer" if "integer" in types else "a number"
+    else:
+        parsed = raw.astype(object).where(raw.notna(), None)
+        if pd.api.types.infer_dtype(parsed, skipna=True) not in ("string", "empty"):
+            parsed = parsed.map(lambda v: v if v is None else str(v))
+        bad = np.zeros(len(raw), bool)
+        expected = "text"
+    return parsed, bad, expected
 
 
 def _handle(how, table, file, col, df, mask, pids, queries, rule, expected):
@@ -286,7 +295,28 @@ def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]
     der = config.get("derivation", {})
     ranges = {k: tuple(v) for k, v in (der.get("score_ranges") or {}).items()}
     arms = config["trial"]["arms"]
-    labels = [arms["control"], arms["intervention"]]
+    tables, files = _read_tables(raw_dir, schema_dir, q, ranges)
+    baseline = tables["baseline"]
+    _check_arms(baseline, files["baseline"], arms)
+    # participant -> randomisation date (a Series: .map() by hash index, no 10^6-entry dict)
+    rand_date = pd.Series(baseline["randomisation_date"].to_numpy(),
+                          index=baseline["participant_id"].to_numpy())
+    randomised = set(baseline["participant_id"])
+    _check_foreign_keys(tables, files, randomised)
+    _check_screening(tables, files["screening"], randomised, q)
+    tables["sms"] = _clean_sms(tables["sms"], rand_date, config, q)
+    tables["followup"] = _clean_followup(tables["followup"], files["followup"], rand_date, config, q)
+    _check_withdrawals(tables["withdrawals"], files["withdrawals"], rand_date, q)
+    _query_control_arm_intervention(tables, arms, q)
+    return tables, q.frame()
+
+
+def _read_tables(raw_dir, schema_dir, q: Queries, ranges: dict) -> tuple[dict, dict]:
+    """Read every raw table, check its structure and parse its columns (:func:`check_columns`).
+
+    Returns the tables (each with a ``source_row`` column, the spreadsheet row)
+    and their file names, keyed by table name.
+    """
     tables, files = {}, {}
     for t in RAW_TABLES:
         path = find_table(raw_dir, t)
@@ -298,97 +328,127 @@ def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]
                            id_col="participant_id" if t != "screening" else "screening_id")
         df.insert(0, "source_row", np.arange(len(df)) + 2)
         tables[t] = df
+    return tables, files
 
-    # ---- baseline: arms from config ----
-    b = tables["baseline"]
-    f = files["baseline"]
-    arm_vals = b["arm"].to_numpy(dtype=object)
+
+def _check_arms(baseline: pd.DataFrame, file: str, arms: dict) -> None:
+    """Every baseline arm label is one of config ``trial.arms``, and each configured arm is present."""
+    labels = [arms["control"], arms["intervention"]]
+    arm_vals = baseline["arm"].to_numpy(dtype=object)
     bad_arm = ~pd.Series(arm_vals, dtype=object).isin(labels).to_numpy()
     if bad_arm.any():
         i = _first_bad(bad_arm)
-        raise InputError("arm label not in config trial.arms", file=f, row=sheet_row(i),
+        raise InputError("arm label not in config trial.arms", file=file, row=sheet_row(i),
                          column="arm", value=arm_vals[i], expected="one of " + ", ".join(labels))
     for role, lab in arms.items():
         if not (arm_vals == lab).any():
             raise InputError(f"the {role} arm label from config is absent from the data",
-                             file=f, column="arm", value=lab,
+                             file=file, column="arm", value=lab,
                              expected="at least one participant in each configured arm (check config trial.arms)")
-    # participant -> randomisation date (a Series: .map() by hash index, no 10^6-entry dict)
-    rand = pd.Series(b["randomisation_date"].to_numpy(), index=b["participant_id"].to_numpy())
-    randomised = set(b["participant_id"])
 
-    # ---- foreign keys: every participant must have been randomised ----
+
+def _check_foreign_keys(tables: dict, files: dict, randomised: set) -> None:
+    """Every participant of the sms, followup, intervention and withdrawals tables was randomised."""
     for t in ("sms", "followup", "intervention", "withdrawals"):
-        d = tables[t]
-        unknown = ~d["participant_id"].isin(randomised).to_numpy()
+        table = tables[t]
+        unknown = ~table["participant_id"].isin(randomised).to_numpy()
         if unknown.any():
             i = _first_bad(unknown)
             raise InputError(f"participant in table '{t}' was never randomised (not in baseline)",
                              file=files[t], row=sheet_row(i), column="participant_id",
-                             value=d["participant_id"].iloc[i],
+                             value=table["participant_id"].iloc[i],
                              expected="a participant_id present in baseline")
-    s = tables["screening"]
-    sr = s["randomised"] == "yes"
-    spid = s["participant_id"]
-    not_in_base = sr.to_numpy() & ~spid.isin(randomised).to_numpy()
+
+
+def _check_screening(tables: dict, file: str, randomised: set, q: Queries) -> None:
+    """Screening and baseline agree on who was randomised.
+
+    A participant screening calls randomised but absent from baseline is an
+    error; a baseline participant absent from screening is queried (kept).
+    """
+    baseline = tables["baseline"]
+    screening = tables["screening"]
+    says_randomised = screening["randomised"] == "yes"
+    screening_pid = screening["participant_id"]
+    not_in_base = says_randomised.to_numpy() & ~screening_pid.isin(randomised).to_numpy()
     if not_in_base.any():
         i = _first_bad(not_in_base)
         raise InputError("screening says randomised but the participant is not in baseline",
-                         file=files["screening"], row=sheet_row(i), column="participant_id",
-                         value=spid.iloc[i], expected="a participant_id present in baseline")
-    missing_screen = ~b["participant_id"].isin(set(spid.dropna())).to_numpy()
+                         file=file, row=sheet_row(i), column="participant_id",
+                         value=screening_pid.iloc[i], expected="a participant_id present in baseline")
+    missing_screen = ~baseline["participant_id"].isin(set(screening_pid.dropna())).to_numpy()
     if missing_screen.any():
         idx = np.flatnonzero(missing_screen)
-        q.add("baseline", idx + 2, b["participant_id"].to_numpy()[idx],
-              "participant_id", b["participant_id"].to_numpy()[idx],
+        q.add("baseline", idx + 2, baseline["participant_id"].to_numpy()[idx],
+              "participant_id", baseline["participant_id"].to_numpy()[idx],
               "randomised participant not found in screening", "kept; CONSORT counts from baseline")
 
-    # ---- sms ----
-    tables["sms"] = _clean_sms(tables["sms"], rand, config, q)
-    # ---- followup ----
-    tables["followup"] = _clean_followup(tables["followup"], files["followup"], rand, config, q)
-    # ---- withdrawals: one per participant (latest level wins is not assumed: query) ----
-    w = tables["withdrawals"]
-    dup = w["participant_id"].duplicated(keep="first").to_numpy()
-    if dup.any():
-        idx = np.flatnonzero(dup)
-        q.add("withdrawals", w["source_row"].to_numpy()[idx], w["participant_id"].to_numpy()[idx],
-              "participant_id", w["participant_id"].to_numpy()[idx],
+
+def _check_withdrawals(withdrawals: pd.DataFrame, file: str, rand_date: pd.Series, q: Queries) -> None:
+    """One withdrawal per participant (latest level wins is not assumed: query), not before
+    randomisation (error)."""
+    rows = withdrawals["source_row"].to_numpy()
+    pids = withdrawals["participant_id"]
+    repeated = pids.duplicated(keep="first").to_numpy()
+    if repeated.any():
+        idx = np.flatnonzero(repeated)
+        q.add("withdrawals", rows[idx], pids.to_numpy()[idx], "participant_id", pids.to_numpy()[idx],
               "more than one withdrawal for a participant", "earliest withdrawal used for censoring")
-    before = (w["withdrawal_date"] < w["participant_id"].map(rand)).to_numpy()
+    before = (withdrawals["withdrawal_date"] < pids.map(rand_date)).to_numpy()
     if before.any():
         i = _first_bad(before)
-        raise InputError("withdrawal date before randomisation", file=files["withdrawals"],
-                         row=int(w["source_row"].iloc[i]), column="withdrawal_date",
-                         value=str(w["withdrawal_date"].iloc[i].date()),
-                         expected=f"a date on or after randomisation ({rand[w['participant_id'].iloc[i]].date()})")
-    # ---- intervention: contacts in the control arm are kept and queried ----
-    iv = tables["intervention"]
-    arm_of = pd.Series(b["arm"].to_numpy(), index=b["participant_id"].to_numpy())
-    wctrl = ((w["level"] == "intervention") & (w["participant_id"].map(arm_of) == arms["control"])).to_numpy()
-    if wctrl.any():
-        idx = np.flatnonzero(wctrl)
-        q.add("withdrawals", w["source_row"].to_numpy()[idx], w["participant_id"].to_numpy()[idx],
-              "level", w["level"].to_numpy()[idx],
+        raise InputError("withdrawal date before randomisation", file=file,
+                         row=int(withdrawals["source_row"].iloc[i]), column="withdrawal_date",
+                         value=str(withdrawals["withdrawal_date"].iloc[i].date()),
+                         expected=f"a date on or after randomisation ({rand_date[pids.iloc[i]].date()})")
+
+
+def _query_control_arm_intervention(tables: dict, arms: dict, q: Queries) -> None:
+    """Intervention records of control-arm participants are kept and queried: a withdrawal from
+    the intervention (follow-up continues) and VSW contacts (contamination)."""
+    baseline = tables["baseline"]
+    arm_of = pd.Series(baseline["arm"].to_numpy(), index=baseline["participant_id"].to_numpy())
+    withdrawals = tables["withdrawals"]
+    pids = withdrawals["participant_id"]
+    control_withdrawn = ((withdrawals["level"] == "intervention")
+                         & (pids.map(arm_of) == arms["control"])).to_numpy()
+    if control_withdrawn.any():
+        idx = np.flatnonzero(control_withdrawn)
+        q.add("withdrawals", withdrawals["source_row"].to_numpy()[idx], pids.to_numpy()[idx],
+              "level", withdrawals["level"].to_numpy()[idx],
               "withdrawal from the intervention recorded for a control-arm participant",
               "kept; follow-up continues (no censoring)")
-    ctrl = (iv["participant_id"].map(arm_of) == arms["control"]).to_numpy()
-    if ctrl.any():
-        idx = np.flatnonzero(ctrl)
-        q.add("intervention", iv["source_row"].to_numpy()[idx], iv["participant_id"].to_numpy()[idx],
-              "participant_id", iv["participant_id"].to_numpy()[idx],
+    contacts = tables["intervention"]
+    pids = contacts["participant_id"]
+    control_contact = (pids.map(arm_of) == arms["control"]).to_numpy()
+    if control_contact.any():
+        idx = np.flatnonzero(control_contact)
+        q.add("intervention", contacts["source_row"].to_numpy()[idx], pids.to_numpy()[idx],
+              "participant_id", pids.to_numpy()[idx],
               "VSW contact recorded for a control-arm participant", "kept (counts as contamination)")
-    return tables, q.frame()
 
 
 def _clean_sms(sms: pd.DataFrame, rand: pd.Series, config: dict, q: Queries) -> pd.DataFrame:
+    """Clean the SMS table (a copy): schedule, days off, reply dates, duplicates.
+
+    Adds ``use`` (row used by the derivations) and ``replied`` (a days-off or
+    at-work answer given); every change or exclusion is a query.
+    """
     der = config.get("derivation", {})
-    weeks = list(config["trial"]["sms_weeks"])
-    late_days = der.get("late_reply_days", 7)
     sms = sms.copy()
+    _sms_schedule(sms, list(config["trial"]["sms_weeks"]), q)
+    _sms_days_off(sms, der.get("free_text_zero", ["none"]), config["trial"].get("sms_period_days", 14),
+                  q)
+    _sms_reply_dates(sms, rand, der.get("late_reply_days", 7), q)
+    _sms_duplicates(sms, q)
+    return sms
+
+
+def _sms_schedule(sms: pd.DataFrame, weeks: list, q: Queries) -> None:
+    """Column ``use`` (in place): rows without a week or with a week off the schedule are
+    not used (the latter queried)."""
     pid = sms["participant_id"].to_numpy(dtype=object)
     rows = sms["source_row"].to_numpy()
-    # schedule
     off = ~sms["week"].isin(weeks).to_numpy() & sms["week"].notna().to_numpy()
     if off.any():
         idx = np.flatnonzero(off)
@@ -396,8 +456,14 @@ def _clean_sms(sms: pd.DataFrame, rand: pd.Series, config: dict, q: Queries) -> 
               f"week not in the SMS schedule {weeks}", "row excluded from derivations")
     nowk = sms["week"].isna().to_numpy()
     sms["use"] = ~(off | nowk)
-    # free text days off
-    num, interp, bad = parse_days_off(sms["days_off"], der.get("free_text_zero", ["none"]))
+
+
+def _sms_days_off(sms: pd.DataFrame, free_text_zero, period: int, q: Queries) -> None:
+    """Column ``days_off`` as numbers (in place): free text interpreted (queried), replies
+    not interpretable or outside [0, period] set to missing (queried)."""
+    pid = sms["participant_id"].to_numpy(dtype=object)
+    rows = sms["source_row"].to_numpy()
+    num, interp, bad = parse_days_off(sms["days_off"], free_text_zero)
     if interp.any():
         idx = np.flatnonzero(interp)
         q.add("sms", rows[idx], pid[idx], "days_off", sms["days_off"].to_numpy(dtype=object)[idx],
@@ -407,7 +473,6 @@ def _clean_sms(sms: pd.DataFrame, rand: pd.Series, config: dict, q: Queries) -> 
         idx = np.flatnonzero(bad)
         q.add("sms", rows[idx], pid[idx], "days_off", sms["days_off"].to_numpy()[idx],
               "reply not interpretable as days off", "set to missing")
-    period = config["trial"].get("sms_period_days", 14)
     rng_bad = ~np.isnan(num.to_numpy()) & ((num.to_numpy() < 0) | (num.to_numpy() > period))
     if rng_bad.any():
         idx = np.flatnonzero(rng_bad)
@@ -415,7 +480,13 @@ def _clean_sms(sms: pd.DataFrame, rand: pd.Series, config: dict, q: Queries) -> 
               f"outside range [0, {period}]", "set to missing")
         num[rng_bad] = np.nan
     sms["days_off"] = num
-    # dates
+
+
+def _sms_reply_dates(sms: pd.DataFrame, rand: pd.Series, late_days: int, q: Queries) -> None:
+    """Reply dates (in place): a reply before the SMS was sent or before randomisation loses its
+    date (queried, values kept); a reply more than ``late_days`` late is queried and kept."""
+    pid = sms["participant_id"].to_numpy(dtype=object)
+    rows = sms["source_row"].to_numpy()
     r0 = sms["participant_id"].map(rand)
     bad_order = (sms["reply_date"].notna() & ((sms["reply_date"] < sms["sent_date"]) |
                                               (sms["reply_date"] < r0))).to_numpy()
@@ -432,7 +503,13 @@ def _clean_sms(sms: pd.DataFrame, rand: pd.Series, config: dict, q: Queries) -> 
         q.add("sms", rows[idx], pid[idx], "reply_date",
               sms["reply_date"].iloc[idx].dt.strftime("%Y-%m-%d").to_numpy(),
               f"reply more than {late_days} days after the SMS was sent", "kept")
-    # duplicates: same participant and week, keep the earliest reply
+
+
+def _sms_duplicates(sms: pd.DataFrame, q: Queries) -> None:
+    """Column ``replied``, and ``use`` updated (in place): of the used rows of one participant
+    and week, only the earliest reply is used; the others are queried as identical or
+    conflicting duplicates of it."""
+    pid = sms["participant_id"].to_numpy(dtype=object)
     sms["replied"] = sms["days_off"].notna() | sms["at_work"].notna()
     # integer keys: participant codes in sorted-id order (sorting 10^7 id strings
     # with lexsort would dominate the run), week codes (NaN -> one code, as duplicated())
@@ -447,26 +524,26 @@ def _clean_sms(sms: pd.DataFrame, rand: pd.Series, config: dict, q: Queries) -> 
     start = np.ones(len(order), bool)
     start[1:] = key_s[1:] != key_s[:-1]            # a (participant, week) group starts
     dup = ~start & sms["use"].to_numpy()[order]
-    if dup.any():
-        # first row of each group (the one used), for every duplicate
-        grp_first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-        pos = np.flatnonzero(dup)
-        di, ki = order[pos], order[grp_first[pos]]  # rows of the duplicate and of its first
-        same = np.ones(len(pos), bool)
-        for c in ("days_off", "at_work"):           # _eq, vectorised
-            col = sms[c]
-            a, b = col.iloc[di].reset_index(drop=True), col.iloc[ki].reset_index(drop=True)
-            same &= ((a.isna() & b.isna()) | (a.notna() & b.notna() & (a == b))).to_numpy()
-        krow = sms["source_row"].to_numpy()[ki].astype(np.int64).astype(str).astype(object)
-        action = (np.where(same, "identical", "conflicting").astype(object) + " duplicate of row "
-                  + krow + "; row " + krow + " used")
-        q.add("sms", sms["source_row"].to_numpy()[di], pid[di], "week",
-              sms["week"].to_numpy(dtype=object)[di], "duplicated SMS for participant and week",
-              action)
-        use = sms["use"].to_numpy().copy()
-        use[order[dup]] = False
-        sms["use"] = use
-    return sms
+    if not dup.any():
+        return
+    # first row of each group (the one used), for every duplicate
+    grp_first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+    pos = np.flatnonzero(dup)
+    di, ki = order[pos], order[grp_first[pos]]  # rows of the duplicate and of its first
+    same = np.ones(len(pos), bool)
+    for c in ("days_off", "at_work"):           # _eq, vectorised
+        col = sms[c]
+        a, b = col.iloc[di].reset_index(drop=True), col.iloc[ki].reset_index(drop=True)
+        same &= ((a.isna() & b.isna()) | (a.notna() & b.notna() & (a == b))).to_numpy()
+    krow = sms["source_row"].to_numpy()[ki].astype(np.int64).astype(str).astype(object)
+    action = (np.where(same, "identical", "conflicting").astype(object) + " duplicate of row "
+              + krow + "; row " + krow + " used")
+    q.add("sms", sms["source_row"].to_numpy()[di], pid[di], "week",
+          sms["week"].to_numpy(dtype=object)[di], "duplicated SMS for participant and week",
+          action)
+    use = sms["use"].to_numpy().copy()
+    use[order[dup]] = False
+    sms["use"] = use
 
 
 def _eq(a, b) -> bool:

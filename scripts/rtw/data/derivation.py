@@ -43,6 +43,8 @@ contact.  Complete case per outcome is ``outcome.notna()`` at analysis time.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -113,7 +115,7 @@ def time_to_rtw(work: np.ndarray, sms_days: np.ndarray, censor_limit: np.ndarray
     -------
     dict of arrays: time, event (0/1/2), lower, upper (NaN = ∞)
     """
-    n, w = work.shape
+    n_weeks = work.shape[1]
     sms_days = np.asarray(sms_days, float)
     valid_time = sms_days[None, :] <= np.minimum(censor_limit, window)[:, None]
     at = (work == 1) & valid_time
@@ -127,7 +129,7 @@ def time_to_rtw(work: np.ndarray, sms_days: np.ndarray, censor_limit: np.ndarray
     ev_day = np.where(has, sms_days[np.maximum(first, 0)], np.inf)
     answered = ~np.isnan(work) & valid_time
     # last answered day before the event (interval lower bound), 0 if none
-    col = np.arange(w)[None, :]
+    col = np.arange(n_weeks)[None, :]
     before = answered & (col < first[:, None])
     last_before = np.where(before.any(axis=1), sms_days[(before * (col + 1)).max(axis=1) - 1], 0.0)
     last_any = np.where(answered.any(axis=1), sms_days[(answered * (col + 1)).max(axis=1) - 1], 0.0)
@@ -146,7 +148,18 @@ def time_to_rtw(work: np.ndarray, sms_days: np.ndarray, censor_limit: np.ndarray
 
 
 def derive_analysis(tables: dict, config: dict) -> pd.DataFrame:
-    """Build the analysis dataset (one row per randomised participant)."""
+    """Build the analysis dataset (one row per randomised participant, sorted by id).
+
+    The derivation steps, in the order of the columns: baseline characteristics
+    (:func:`_baseline_columns`), withdrawals and censoring
+    (:func:`_withdrawal_censoring`), SMS answered, questionnaire scores
+    (:func:`_score_columns`), leaving employment (:func:`_competing_event_day`),
+    days off (:func:`_days_off_columns`), first RTW with its interval
+    (:func:`_first_rtw_columns`), sustained RTW (:func:`_sustained_rtw_columns`),
+    at work at 6 months (:func:`_at_work_6m`), engagement and populations
+    (:func:`_engagement_columns`, :func:`_population_columns`).  The rules are
+    in the module docstring and in each step's.
+    """
     trial = config["trial"]
     der = config.get("derivation", {})
     window = float(trial.get("followup_days", 182))
@@ -154,7 +167,41 @@ def derive_analysis(tables: dict, config: dict) -> pd.DataFrame:
     sms_days = np.asarray(weeks, float) * 7
     b = tables["baseline"].sort_values("participant_id", kind="mergesort").reset_index(drop=True)
     pid = pd.Index(b["participant_id"])
-    n = len(b)
+    out = _baseline_columns(b, float(der.get("prior_absence_cut_days", 42)))
+    withdrawals = _withdrawal_censoring(tables["withdrawals"], b["randomisation_date"], pid)
+    out["withdrawn"] = withdrawals.withdrawn
+    out["withdrawal_level"] = withdrawals.level
+    days, work = sms_matrices(tables["sms"], pid, weeks)
+    days[withdrawals.data_not_kept] = np.nan
+    work[withdrawals.data_not_kept] = np.nan
+    out["n_sms_answered"] = (~np.isnan(days) | ~np.isnan(work)).sum(axis=1)
+    fu = tables["followup"]
+    fu = fu[fu["use"]] if "use" in fu.columns else fu
+    fu = fu[~fu["participant_id"].isin(withdrawals.not_kept_ids)]
+    scores, q_days, q_work = _score_columns(fu, trial["timepoints"], pid)
+    left_job_day = _competing_event_day(fu, b, pid)
+    columns = [scores,
+               {"left_job": np.isfinite(left_job_day)},
+               _days_off_columns(days, q_days, der.get("days_off", {}), window),
+               _first_rtw_columns(work, sms_days, withdrawals.censor_day, left_job_day, window),
+               _sustained_rtw_columns(work, sms_days, withdrawals.censor_day, left_job_day, window,
+                                      int(der.get("sustained_rtw_reports", 2))),
+               {"at_work_6m": _at_work_6m(q_work, work)},
+               _engagement_columns(tables["intervention"], pid)]
+    for step in columns:
+        for name, values in step.items():
+            out[name] = values
+    for name, values in _population_columns(out, trial["arms"]["control"]).items():
+        out[name] = values
+    return out
+
+
+def _baseline_columns(b: pd.DataFrame, cut: float) -> pd.DataFrame:
+    """Identity, baseline characteristics and baseline scores (``<score>_bl``).
+
+    ``prior_absence_group``: ``<=cut days`` / ``>cut days`` off before
+    randomisation (config ``derivation.prior_absence_cut_days``), missing if unknown.
+    """
     r0 = b["randomisation_date"]
     out = pd.DataFrame({
         "participant_id": b["participant_id"].astype(str),
@@ -165,84 +212,149 @@ def derive_analysis(tables: dict, config: dict) -> pd.DataFrame:
         "age": b["age"], "sex": b["sex"], "job_type": b["job_type"],
         "days_off_before": b["days_off_before"],
     })
-    cut = float(der.get("prior_absence_cut_days", 42))
     out["prior_absence_group"] = np.where(b["days_off_before"].isna(), None,
                                           np.where(b["days_off_before"] <= cut, f"<={cut:g} days",
                                                    f">{cut:g} days"))
     out["weekly_hours"] = b["weekly_hours"]
     for s in SCORES[:3]:
         out[f"{s}_bl"] = b[s]
+    return out
 
-    # withdrawals
-    w = tables["withdrawals"].sort_values(["participant_id", "withdrawal_date"], kind="mergesort")
+
+@dataclass(frozen=True)
+class Withdrawals:
+    """Withdrawal status of each participant (arrays in analysis-row order).
+
+    ``censor_day``: day of withdrawal from follow-up (``inf`` if none);
+    ``data_not_kept``: withdrew fully with data not kept (``not_kept_ids`` their
+    ids); ``withdrawn``: any withdrawal; ``level``: its level (None if none).
+    """
+    censor_day: np.ndarray
+    data_not_kept: np.ndarray
+    not_kept_ids: pd.Index
+    withdrawn: np.ndarray
+    level: np.ndarray
+
+
+def _withdrawal_censoring(withdrawals: pd.DataFrame, rand_date: pd.Series, pid: pd.Index) -> Withdrawals:
+    """Censoring by withdrawal: the earliest withdrawal of each participant counts.
+
+    A withdrawal from follow-up (level ``followup`` or ``full``) censors the
+    SMS-based times at its day after randomisation.  The data of a participant
+    who withdrew fully with data not kept are not used (outcomes missing; the
+    participant stays in ITT as randomised).
+    """
+    n = len(pid)
+    w = withdrawals.sort_values(["participant_id", "withdrawal_date"], kind="mergesort")
     w = w.drop_duplicates("participant_id", keep="first").set_index("participant_id")
-    wd_day = ((w["withdrawal_date"] - w["participant_id"].map(dict(zip(b["participant_id"], r0))) if False else
-               (w["withdrawal_date"] - pd.Series(r0.to_numpy(), index=pid).reindex(w.index))).dt.days)
+    wd_day = (w["withdrawal_date"] - pd.Series(rand_date.to_numpy(), index=pid).reindex(w.index)).dt.days
     fu_level = w["level"].isin(["followup", "full"])
-    censor_limit = np.full(n, np.inf)
-    ii = pid.get_indexer(w.index[fu_level])
-    censor_limit[ii] = wd_day[fu_level].to_numpy(float)
+    censor_day = np.full(n, np.inf)
+    censor_day[pid.get_indexer(w.index[fu_level])] = wd_day[fu_level].to_numpy(float)
     not_kept = np.zeros(n, bool)
     nk = w.index[(w["level"] == "full") & (w["data_kept"] == "no")]
     not_kept[pid.get_indexer(nk)] = True
-    out["withdrawn"] = pid.isin(w.index)
-    out["withdrawal_level"] = pd.Series(w["level"]).reindex(pid).to_numpy()
+    return Withdrawals(censor_day=censor_day, data_not_kept=not_kept, not_kept_ids=nk,
+                       withdrawn=pid.isin(w.index),
+                       level=pd.Series(w["level"]).reindex(pid).to_numpy())
 
-    # SMS matrices
-    days, work = sms_matrices(tables["sms"], pid, weeks)
-    days[not_kept] = np.nan
-    work[not_kept] = np.nan
-    out["n_sms_answered"] = (~np.isnan(days) | ~np.isnan(work)).sum(axis=1)
 
-    # follow-up questionnaires (wide)
-    fu = tables["followup"]
-    fu = fu[fu["use"]] if "use" in fu.columns else fu
-    fu = fu[~fu["participant_id"].isin(nk)]
-    for tp in trial["timepoints"]:
+def _score_columns(fu: pd.DataFrame, timepoints, pid: pd.Index) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Questionnaire scores, wide (``<score>_<timepoint>``), from the used questionnaires.
+
+    Also returns the 6-month questionnaire's days off and at-work answer (1/0),
+    NaN when not returned (or no ``6m`` timepoint).
+    """
+    columns = {}
+    for tp in timepoints:
         f = fu[fu["timepoint"] == tp].set_index("participant_id").reindex(pid)
         for s in SCORES:
-            out[f"{s}_{tp}"] = f[s].to_numpy(float)
+            columns[f"{s}_{tp}"] = f[s].to_numpy(float)
         if tp == "6m":
             q_days = f["days_off_6m"].to_numpy(float)
             q_work = f["at_work"].map({"yes": 1.0, "no": 0.0}).to_numpy(float)
-    if "6m" not in trial["timepoints"]:
-        q_days = np.full(n, np.nan)
-        q_work = np.full(n, np.nan)
-    # leaving employment: earliest dated left_job across questionnaires
+    if "6m" not in timepoints:
+        q_days = np.full(len(pid), np.nan)
+        q_work = np.full(len(pid), np.nan)
+    return columns, q_days, q_work
+
+
+def _competing_event_day(fu: pd.DataFrame, b: pd.DataFrame, pid: pd.Index) -> np.ndarray:
+    """Day of leaving employment (the competing event; ``inf`` if none).
+
+    The earliest ``left_job_date`` of a questionnaire answering ``left_job``,
+    in days after randomisation (at least 0).
+    """
     lj = fu[fu["employment_status"] == "left_job"].copy()
-    lj["day"] = (lj["left_job_date"] - lj["participant_id"].map(dict(zip(b["participant_id"], r0)))).dt.days
+    lj["day"] = (lj["left_job_date"]
+                 - lj["participant_id"].map(dict(zip(b["participant_id"], b["randomisation_date"])))).dt.days
     lj_day = lj.groupby("participant_id")["day"].min().reindex(pid).to_numpy(float)
-    lj_day = np.where(np.isnan(lj_day), np.inf, np.maximum(lj_day, 0))
-    out["left_job"] = np.isfinite(lj_day)
+    return np.where(np.isnan(lj_day), np.inf, np.maximum(lj_day, 0))
 
-    # primary outcome
-    d = der.get("days_off", {})
-    val, src = days_off_6m(days, q_days, d.get("rule", "prorate_then_questionnaire"),
-                           float(d.get("min_share_answered", 0.5)), float(d.get("cap_days", window)))
-    out["days_off_6m"] = val
-    out["days_off_source"] = src
 
-    # RTW
-    first = time_to_rtw(work, sms_days, censor_limit, lj_day, window, 1)
-    k = int(der.get("sustained_rtw_reports", 2))
-    sust = time_to_rtw(work, sms_days, censor_limit, lj_day, window, k)
-    out["rtw_time"], out["rtw_event"] = first["time"], first["event"]
-    out["rtw_lower"], out["rtw_upper"] = first["lower"], first["upper"]
-    out["srtw_time"], out["srtw_event"] = sust["time"], sust["event"]
+def _days_off_columns(days: np.ndarray, q_days: np.ndarray, rule: dict, window: float) -> dict:
+    """Days off over 6 months (primary) and its source, by config ``derivation.days_off``.
+
+    Rule ``prorate_then_questionnaire`` (default): the SMS sum if every
+    fortnight is answered; else, with at least ``min_share_answered`` answered,
+    the sum prorated (halves up); else the 6-month questionnaire; capped at
+    ``cap_days`` (default the window).  See :func:`days_off_6m`.
+    """
+    val, src = days_off_6m(days, q_days, rule.get("rule", "prorate_then_questionnaire"),
+                           float(rule.get("min_share_answered", 0.5)),
+                           float(rule.get("cap_days", window)))
+    return {"days_off_6m": val, "days_off_source": src}
+
+
+def _first_rtw_columns(work, sms_days, censor_day, left_job_day, window: float) -> dict:
+    """Time to first RTW with its interval (``rtw_time``, ``rtw_event``, ``rtw_lower``, ``rtw_upper``).
+
+    The first answered SMS reporting being at work: event at its day, interval
+    (last answered SMS day before it, or 0; that day].  Otherwise censored at
+    the earliest of the last answered SMS day, withdrawal from follow-up and
+    the window end, interval (censoring day, ∞).  Leaving employment before
+    the first at-work report is the competing event (code 2) at its day.
+    """
+    first = time_to_rtw(work, sms_days, censor_day, left_job_day, window, 1)
+    return {"rtw_time": first["time"], "rtw_event": first["event"],
+            "rtw_lower": first["lower"], "rtw_upper": first["upper"]}
+
+
+def _sustained_rtw_columns(work, sms_days, censor_day, left_job_day, window: float,
+                           k: int) -> dict:
+    """Sustained RTW (``srtw_time``, ``srtw_event``, ``srtw_26w``).
+
+    The first of ``k`` (``derivation.sustained_rtw_reports``) consecutive
+    fortnights all answered "at work", dated at the first of them; censoring
+    and competing event as for first RTW.  ``srtw_26w``: 1 if sustained RTW by
+    the window end, 0 if observed without it through the last fortnight at
+    which it could start (or left employment), else missing.
+    """
+    sust = time_to_rtw(work, sms_days, censor_day, left_job_day, window, k)
     last_start = sms_days[len(sms_days) - k] if k <= len(sms_days) else np.inf
-    out["srtw_26w"] = np.where(sust["event"] == 1, 1.0,
-                               np.where((sust["event"] == 2) | (sust["time"] >= last_start), 0.0, np.nan))
-    out["at_work_6m"] = np.where(~np.isnan(q_work), q_work, work[:, -1])
+    return {"srtw_time": sust["time"], "srtw_event": sust["event"],
+            "srtw_26w": np.where(sust["event"] == 1, 1.0,
+                                 np.where((sust["event"] == 2) | (sust["time"] >= last_start), 0.0,
+                                          np.nan))}
 
-    # engagement
-    iv = tables["intervention"]
-    g = iv.groupby("participant_id")
-    out["n_contacts"] = g.size().reindex(pid).fillna(0).astype(int).to_numpy()
-    out["contact_minutes"] = g["minutes"].sum(min_count=1).reindex(pid).fillna(0).to_numpy(float)
-    out["engaged"] = out["n_contacts"] >= 1
-    out["pop_itt"] = True
-    out["pop_pp"] = (out["arm"] == trial["arms"]["control"]) | out["engaged"]
-    return out
+
+def _at_work_6m(q_work: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """At work at 6 months: the 6-month questionnaire's answer, else the last scheduled SMS's."""
+    return np.where(~np.isnan(q_work), q_work, work[:, -1])
+
+
+def _engagement_columns(contacts: pd.DataFrame, pid: pd.Index) -> dict:
+    """Number of VSW contacts and their total minutes (0 without contacts)."""
+    g = contacts.groupby("participant_id")
+    return {"n_contacts": g.size().reindex(pid).fillna(0).astype(int).to_numpy(),
+            "contact_minutes": g["minutes"].sum(min_count=1).reindex(pid).fillna(0).to_numpy(float)}
+
+
+def _population_columns(out: pd.DataFrame, control: str) -> dict:
+    """Populations: ``engaged`` (at least one VSW contact); ``pop_itt`` everyone randomised, as
+    randomised; ``pop_pp`` control participants and engaged intervention participants."""
+    engaged = out["n_contacts"] >= 1
+    return {"engaged": engaged, "pop_itt": True, "pop_pp": (out["arm"] == control) | engaged}
 
 
 def consort_counts(tables: dict, analysis: pd.DataFrame, config: dict) -> pd.DataFrame:

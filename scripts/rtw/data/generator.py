@@ -160,8 +160,22 @@ def _allocate(rng, p: Params) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- #
-# the days-off model (shared by simulate_trial and simulate_primary)
+# the participant and outcome model (shared by simulate_trial and simulate_primary)
 # --------------------------------------------------------------------------- #
+#: Population shares of the health condition groups (order of :data:`CONDITION_GROUPS`).
+CONDITION_SHARES = (0.45, 0.40, 0.15)
+
+
+def draw_condition_group(rng, n: int) -> np.ndarray:
+    """Health condition group of ``n`` participants (index into :data:`CONDITION_GROUPS`)."""
+    return rng.choice(3, n, p=CONDITION_SHARES)
+
+
+def draw_days_off_before(rng, n: int) -> np.ndarray:
+    """Days off work before randomisation of ``n`` participants (15 + gamma, at most 182)."""
+    return np.clip(np.round(15 + rng.gamma(1.5, 30, n)), 15, 182).astype(int)
+
+
 def days_off_model(p: Params, arm, cond, prior, practice_i, prac_eff, z1, z2, structural_zero,
                    window_days: int = 182) -> dict:
     """Latent days off and first-return time of each participant (no random draws here).
@@ -169,7 +183,8 @@ def days_off_model(p: Params, arm, cond, prior, practice_i, prac_eff, z1, z2, st
     The deterministic part of the generator's outcome model, given its random
     inputs (arm 0/1, condition group index, prior days off, practice index,
     practice effects, the copula normals ``z1``/``z2`` and the structural-zero
-    flags).  :func:`simulate_trial` and :func:`simulate_primary` both call it,
+    flags).  :func:`latent_outcomes` calls it for both :func:`simulate_trial` and
+    :func:`simulate_primary`,
     so the power simulation uses exactly the generator's days-off model.
 
     Returns a dict with ``lp`` (prognostic score), ``mu`` (uncapped NB mean),
@@ -177,7 +192,7 @@ def days_off_model(p: Params, arm, cond, prior, practice_i, prac_eff, z1, z2, st
     spell length, inf if no return), ``relapse_len`` and ``relapse_start``.
     """
     ce = np.asarray(p.condition_effects, float)
-    ce = ce - np.dot([0.45, 0.40, 0.15], ce)             # population mean zero
+    ce = ce - np.dot(CONDITION_SHARES, ce)                  # population mean zero
     logp = np.log(prior)
     z_prior = (logp - 3.9) / 0.6                          # ~ standardised for the gamma above
     lp = ce[cond] + p.prior_absence_effect * z_prior + prac_eff[practice_i] \
@@ -226,11 +241,434 @@ def leave_job(S1, relapse_len, L, window_days: int = 182):
     return left_job, S1, relapse_len, D_true
 
 
+@dataclass(frozen=True)
+class LatentOutcomes:
+    """Each participant's true course over the follow-up window (one array entry per participant).
+
+    Days count from randomisation.  Drawn once by :func:`latent_outcomes`, the
+    one outcome model of :func:`simulate_trial` and :func:`simulate_primary`.
+
+    Attributes
+    ----------
+    first_return_day : float array
+        Day of the first return to work (``inf``: no return in the window, or
+        left employment first).
+    relapse_start_day, relapse_days : arrays
+        Start and length of the off-work spell after the first return (length 0: none).
+    leave_job_day : float array
+        Day of leaving employment (``inf`` when ``leave_job_rate`` is 0); it
+        counts only when ``left_job``.
+    left_job : bool array
+        Left employment before the first return (the competing event).
+    true_days_off : int array
+        True days off work in the window (the whole window after leaving employment).
+    """
+    first_return_day: np.ndarray
+    relapse_start_day: np.ndarray
+    relapse_days: np.ndarray
+    leave_job_day: np.ndarray
+    left_job: np.ndarray
+    true_days_off: np.ndarray
+
+
+def latent_outcomes(rng, p: Params, arm, condition_group, days_off_before, practice,
+                    window_days: int = 182) -> LatentOutcomes:
+    """Draw each participant's latent outcomes: days off, first return, leaving the job.
+
+    The random draws, in this order (both generator paths depend on it): the
+    practice effects, the two normals of the Gaussian copula (days off, time to
+    RTW), the structural zeros of the zero inflation, then the days of leaving
+    employment (:func:`leave_job_times`).  The model itself is
+    :func:`days_off_model` and :func:`leave_job`.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    p : Params
+    arm : int array (0 control, 1 intervention)
+    condition_group : int array (index into :data:`CONDITION_GROUPS`)
+    days_off_before : int array
+    practice : int array (practice index, < ``p.n_practices``)
+    window_days : follow-up window
+    """
+    n = len(arm)
+    practice_effects = rng.normal(0, p.practice_sd, p.n_practices)
+    z_days_off = rng.standard_normal(n)
+    z_rtw = p.copula_rho * z_days_off + np.sqrt(1 - p.copula_rho ** 2) * rng.standard_normal(n)
+    structural_zero = rng.random(n) < p.zero_inflation
+    model = days_off_model(p, arm, condition_group, days_off_before, practice, practice_effects,
+                           z_days_off, z_rtw, structural_zero, window_days)
+    leave_day = leave_job_times(rng, p, n, window_days)
+    left_job, first_return, relapse_days, true_days_off = leave_job(
+        model["S1"], model["relapse_len"], leave_day, window_days)
+    return LatentOutcomes(first_return_day=first_return, relapse_start_day=model["relapse_start"],
+                          relapse_days=relapse_days, leave_job_day=leave_day, left_job=left_job,
+                          true_days_off=true_days_off)
+
+
+def _first_spell_end(latent: LatentOutcomes, window_days: int) -> np.ndarray:
+    """Day the first off-work spell ends, at most the window (the window after leaving the job)."""
+    return np.where(latent.left_job, window_days, np.minimum(latent.first_return_day, window_days))
+
+
+def _at_work(day, first_spell_end, relapse_start, relapse_end):
+    """True on the days (broadcast) outside the first off-work spell and the relapse spell."""
+    in_relapse = (day >= relapse_start) & (day < relapse_end)
+    return ~((day < first_spell_end) | in_relapse)
+
+
+def _overlap_days(start, end, period_start, period_end) -> np.ndarray:
+    """Days of each participant's spell [start, end) inside each period (period_start, period_end]."""
+    start = start[:, None]
+    end = end[:, None]
+    return np.clip(np.minimum(end, period_end) - np.maximum(start, period_start), 0, None)
+
+
+# --------------------------------------------------------------------------- #
+# the raw tables of simulate_trial, one function each (called in draw order)
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class Participants:
+    """The randomised participants (one array entry each, in id order).
+
+    ``practice`` indexes the practice labels, ``arm`` is 0 (control) / 1
+    (intervention), ``condition_group`` indexes :data:`CONDITION_GROUPS`;
+    ``eq5d_index``, ``work_ability``, ``rtw_self_efficacy`` are the baseline scores.
+    """
+    participant_id: np.ndarray
+    practice: np.ndarray
+    arm: np.ndarray
+    randomisation_date: np.ndarray
+    condition_group: np.ndarray
+    days_off_before: np.ndarray
+    eq5d_index: np.ndarray
+    work_ability: np.ndarray
+    rtw_self_efficacy: np.ndarray
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """Loss to follow-up and withdrawals of the randomised participants.
+
+    ``lost``: primary outcome lost (no SMS replies or questionnaires);
+    ``followup_stop_day``: day of withdrawal from follow-up (``inf``: none);
+    ``intervention_stop_day``: day of any withdrawal (``inf``: none).
+    """
+    lost: np.ndarray
+    followup_stop_day: np.ndarray
+    intervention_stop_day: np.ndarray
+
+
+def _screening_table(rng, p: Params, participant_ids, practices, start):
+    """Raw table ``screening`` (the CONSORT flow of every invited person).
+
+    Returns the table, and the practice index and invitation day of each
+    randomised participant.
+    """
+    n, n_invited = len(participant_ids), p.n_invited
+    practice = rng.integers(0, p.n_practices, n_invited)
+    invitation_day = rng.integers(0, p.recruitment_days, n_invited)
+    randomised_rows = np.sort(rng.choice(n_invited, n, replace=False))
+    # every practice recruits at least one participant when possible
+    if n >= p.n_practices:
+        practice[randomised_rows[: p.n_practices]] = rng.permutation(p.n_practices)
+    randomised = np.zeros(n_invited, bool)
+    randomised[randomised_rows] = True
+    # stage reached by the others: no response, ineligible or declined
+    responded = randomised | (rng.random(n_invited) < p.response_rate)
+    eligible = randomised | (responded & (rng.random(n_invited) < p.eligible_rate))
+    consented = randomised.copy()
+    reason = np.where(responded & ~eligible,
+                      INELIGIBLE_REASONS[rng.integers(0, len(INELIGIBLE_REASONS), n_invited)], None)
+    screening_pid = np.full(n_invited, None, dtype=object)
+    screening_pid[randomised_rows] = participant_ids
+    yn = np.array(["no", "yes"], dtype=object)
+    screening = pd.DataFrame({
+        "screening_id": _ids("S", n_invited),
+        "practice": practices[practice],
+        "invitation_date": _iso(start + invitation_day.astype("timedelta64[D]")),
+        "responded": yn[responded.astype(int)],
+        "eligible": np.where(responded, yn[eligible.astype(int)], None),
+        "ineligible_reason": reason,
+        "consented": np.where(eligible, yn[consented.astype(int)], None),
+        "randomised": yn[randomised.astype(int)],
+        "participant_id": screening_pid,
+    })
+    return screening, practice[randomised_rows], invitation_day[randomised_rows]
+
+
+def _baseline_table(rng, p: Params, participant_ids, practice, invitation_day, start, practices,
+                    arms) -> tuple[pd.DataFrame, Participants]:
+    """Raw table ``baseline`` (allocation, characteristics, baseline scores) and the participants."""
+    n = len(participant_ids)
+    arm = _allocate(rng, p)
+    randomisation_date = start + (invitation_day + rng.integers(7, 29, n)).astype("timedelta64[D]")
+    condition_group = draw_condition_group(rng, n)
+    age = np.clip(np.round(rng.normal(45, 11, n)), 18, 67).astype(int)
+    sex = np.where(rng.random(n) < 0.6, "female", "male")
+    job = np.where(rng.random(n) < 0.4, "manual", "non_manual")
+    days_off_before = draw_days_off_before(rng, n)
+    hours = np.clip(np.round(rng.normal(35, 8, n)), 8, 60).astype(int)
+    eq5d_index = np.round(np.clip(rng.normal(0.55, 0.22, n), -0.594, 1.0), 3)
+    work_ability = np.clip(np.round(rng.normal(4.0, 2.2, n)), 0, 10).astype(int)
+    rtw_self_efficacy = np.round(np.clip(rng.normal(3.8, 0.9, n), 1, 6), 1)
+    baseline = pd.DataFrame({
+        "participant_id": participant_ids, "practice": practices[practice],
+        "randomisation_date": _iso(randomisation_date),
+        "arm": np.array(arms, dtype=object)[arm],
+        "condition_group": CONDITION_GROUPS[condition_group], "age": age, "sex": sex,
+        "job_type": job, "days_off_before": days_off_before, "weekly_hours": hours,
+        "eq5d_index": eq5d_index, "work_ability": work_ability,
+        "rtw_self_efficacy": rtw_self_efficacy,
+    })
+    people = Participants(participant_id=participant_ids, practice=practice, arm=arm,
+                          randomisation_date=randomisation_date, condition_group=condition_group,
+                          days_off_before=days_off_before, eq5d_index=eq5d_index,
+                          work_ability=work_ability, rtw_self_efficacy=rtw_self_efficacy)
+    return baseline, people
+
+
+def _draw_lost(rng, p: Params, n: int) -> np.ndarray:
+    """Participants whose primary outcome is lost (``n_primary_missing`` or a binomial count)."""
+    if p.n_primary_missing is not None:
+        n_lost = min(int(p.n_primary_missing), n)
+    else:
+        n_lost = int(rng.binomial(n, p.primary_missing_rate))
+    lost = np.zeros(n, bool)
+    lost[rng.choice(n, n_lost, replace=False)] = True
+    return lost
+
+
+def _withdrawals_table(rng, p: Params, people: Participants) -> tuple[pd.DataFrame, Dropout]:
+    """Raw table ``withdrawals``, and who is lost or withdrawn when (:class:`Dropout`)."""
+    n = len(people.arm)
+    lost = _draw_lost(rng, p, n)
+    n_withdrawn = int(rng.binomial(n, p.withdrawal_rate))
+    withdrawn = rng.choice(n, n_withdrawn, replace=False)
+    level = rng.choice(np.array(["intervention", "followup", "full"]), n_withdrawn, p=[0.3, 0.4, 0.3])
+    # only intervention-arm participants can withdraw from the intervention alone
+    control_from_intervention = (people.arm[withdrawn] == 0) & (level == "intervention")
+    level[control_from_intervention] = rng.choice(np.array(["followup", "full"]),
+                                                  int(control_from_intervention.sum()))
+    # participants lost to follow-up withdraw early; others late enough to keep the primary
+    withdrawal_day = np.where(lost[withdrawn], rng.integers(5, 40, n_withdrawn),
+                              rng.integers(113, 176, n_withdrawn))
+    followup_stop_day = np.full(n, np.inf)
+    from_followup = np.isin(level, ["followup", "full"])
+    followup_stop_day[withdrawn[from_followup]] = withdrawal_day[from_followup]
+    intervention_stop_day = np.full(n, np.inf)
+    intervention_stop_day[withdrawn] = withdrawal_day
+    withdrawals = pd.DataFrame({
+        "participant_id": people.participant_id[withdrawn],
+        "withdrawal_date": _iso(people.randomisation_date[withdrawn]
+                                + withdrawal_day.astype("timedelta64[D]")),
+        "level": level,
+        # only participants lost to follow-up withdraw with their data not kept
+        "data_kept": np.where((level == "full") & lost[withdrawn] & (rng.random(n_withdrawn) < 0.5),
+                              "no", "yes"),
+    }).sort_values("participant_id", kind="mergesort").reset_index(drop=True)
+    return withdrawals, Dropout(lost=lost, followup_stop_day=followup_stop_day,
+                                intervention_stop_day=intervention_stop_day)
+
+
+def _sms_replies(rng, reply_rate: float, dropout: Dropout, sms_day) -> tuple[np.ndarray, np.ndarray]:
+    """Which SMS are sent and which answered (two n x weeks bool matrices).
+
+    No SMS after withdrawal from follow-up; the lost never reply; everyone else
+    answers at least half the SMS plus one (the earliest unanswered SMS are
+    answered instead), which keeps the primary outcome derivable.
+    """
+    n, n_weeks = len(dropout.lost), len(sms_day)
+    propensity = rng.beta(8 * reply_rate, 8 * (1 - reply_rate), n)
+    sent = sms_day[None, :] < dropout.followup_stop_day[:, None]
+    replied = sent & (rng.random((n, n_weeks)) < propensity[:, None]) & ~dropout.lost[:, None]
+    min_replies = int(np.ceil(0.5 * n_weeks)) + 1
+    short = np.maximum(min_replies - replied.sum(axis=1), 0) * ~dropout.lost
+    replied |= sent & ~replied & (np.cumsum(sent & ~replied, axis=1) <= short[:, None])
+    return sent, replied
+
+
+def _sms_truth(latent: LatentOutcomes, sms_day, period_days: int,
+               window_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """True answers to each SMS (n x weeks): days off in the period (lo, hi] before it, and
+    "at work now" (on the SMS day, not in an off spell, not left the job)."""
+    period_start, period_end = sms_day[None, :] - period_days, sms_day[None, :]
+    relapse_end = latent.relapse_start_day + latent.relapse_days
+    days_off = (_overlap_days(np.zeros(len(latent.left_job)), _first_spell_end(latent, window_days),
+                              period_start, period_end)
+                + _overlap_days(latent.relapse_start_day, relapse_end, period_start, period_end))
+    # status end of the first spell: never back (left job, or off all window) -> inf,
+    # so an SMS on the last day of the window is not read as a return
+    status_end = np.where(latent.left_job | ~np.isfinite(latent.first_return_day), np.inf,
+                          latent.first_return_day)
+    at_work = _at_work(sms_day[None, :], status_end[:, None], latent.relapse_start_day[:, None],
+                       relapse_end[:, None])
+    return days_off.astype(int), at_work
+
+
+def _reply_delays(rng, late_rate: float, shape) -> np.ndarray:
+    """Days from sending an SMS to its reply (mess: a few replies 8-20 days late)."""
+    delay = np.where(rng.random(shape) < 0.7, 0, rng.integers(1, 4, shape))
+    late = rng.random(shape) < late_rate
+    return np.where(late, rng.integers(8, 21, shape), delay)
+
+
+def _days_off_text(rng, mess: dict, days_off, replied) -> np.ndarray:
+    """Days off as texted back (mess: some free text, some uninterpretable; None if no reply)."""
+    m = len(days_off)
+    text = _int_text(days_off)
+    free_text = replied & (rng.random(m) < mess["sms_free_text"])
+    text[free_text & (days_off == 0)] = "none"
+    some = free_text & (days_off > 0)
+    text[some] = (_int_text(days_off[some]) + np.where(days_off[some] == 1, " day", " days").astype(object))
+    uninterpretable = replied & (rng.random(m) < mess["sms_uninterpretable"])
+    text[uninterpretable] = "not sure"
+    text[~replied] = None
+    return text
+
+
+def _sms_table(rng, p: Params, people: Participants, latent: LatentOutcomes, dropout: Dropout,
+               mess: dict, sms_weeks, period_days: int, window_days: int):
+    """Raw table ``sms`` (one row per SMS sent), and the n x weeks bool matrix of answered SMS."""
+    weeks = np.asarray(sms_weeks)
+    sms_day = weeks * 7                                   # SMS day after randomisation
+    sent, replied = _sms_replies(rng, p.sms_reply_rate, dropout, sms_day)
+    days_off, at_work = _sms_truth(latent, sms_day, period_days, window_days)
+    delay = _reply_delays(rng, mess["sms_late"], replied.shape)
+    rows_p, rows_w = np.nonzero(sent)
+    sent_date = people.randomisation_date[rows_p] + sms_day[rows_w].astype("timedelta64[D]")
+    reply = replied[rows_p, rows_w]
+    reply_date = np.where(reply, sent_date + delay[rows_p, rows_w].astype("timedelta64[D]"),
+                          np.datetime64("NaT"))
+    m = len(rows_p)
+    days_off_txt = _days_off_text(rng, mess, days_off[rows_p, rows_w], reply)
+    at_work_txt = np.array(["no", "yes"], dtype=object)[at_work[rows_p, rows_w].astype(np.int8)]
+    at_work_txt[~reply] = None
+    # inconsistent dates: reply before the SMS was sent
+    bad_date = reply & (rng.random(m) < mess["inconsistent_date"])
+    reply_date = np.where(bad_date, sent_date - np.timedelta64(30, "D"), reply_date)
+    reply_txt = _iso(reply_date.astype("datetime64[D]"))
+    sent_txt = _iso(sent_date)
+    # duplicated replies (mess): appended, then ordered by participant and week
+    # with integer keys (sorting 10^7 id strings would dominate the run time)
+    duplicated = np.nonzero(reply & (rng.random(m) < mess["sms_duplicated"]))[0]
+    take = np.r_[np.arange(m), duplicated]
+    order = np.lexsort((np.r_[np.zeros(m), np.ones(len(duplicated))], rows_w[take], rows_p[take]))
+    take = take[order]
+    sms = pd.DataFrame({
+        "participant_id": people.participant_id[rows_p[take]], "week": weeks[rows_w[take]],
+        "sent_date": sent_txt[take], "reply_date": reply_txt[take],
+        "days_off": days_off_txt[take], "at_work": at_work_txt[take],
+    })
+    return sms, replied
+
+
+#: Follow-up questionnaires: timepoint, day due after randomisation, days late at most (exclusive).
+QUESTIONNAIRES = (("6w", 42, 14), ("6m", 182, 21))
+
+
+def _followup_score(rng, baseline, change, difference, sd, low, high, decimals, arm, fraction):
+    """A secondary score at follow-up: baseline + common change + the arm difference + noise,
+    the change and difference scaled by the fraction of the 6 months elapsed."""
+    score = baseline + change * fraction + difference * fraction * arm + rng.normal(0, sd, len(arm))
+    return np.round(np.clip(score, low, high), decimals)
+
+
+def _questionnaire(rng, timepoint: str, due_day: int, max_delay: int, who, people: Participants,
+                   latent: LatentOutcomes, sec: dict, window_days: int) -> pd.DataFrame:
+    """Rows of table ``followup`` for the participants ``who`` returned one questionnaire."""
+    fraction = 0.5 if timepoint == "6w" else 1.0
+    arm = people.arm[who]
+    eq = _followup_score(rng, people.eq5d_index[who], 0.08, sec["eq5d_index"], 0.15, -0.594, 1.0, 3,
+                         arm, fraction)
+    wa = _followup_score(rng, people.work_ability.astype(float)[who], 1.5, sec["work_ability"], 1.8,
+                         0, 10, 0, arm, fraction)
+    se = _followup_score(rng, people.rtw_self_efficacy[who], 0.3, sec["rtw_self_efficacy"], 0.7, 1, 6,
+                         1, arm, fraction)
+    pres = np.round(np.clip(rng.normal(4.0 + sec["presenteeism"] * fraction * arm, 2.0), 0, 10))
+    at_day = min(due_day, window_days - 1)
+    now_at_work = _at_work(at_day, _first_spell_end(latent, window_days), latent.relapse_start_day,
+                           latent.relapse_start_day + latent.relapse_days)[who]
+    left = latent.left_job[who] & (latent.leave_job_day[who] <= due_day)
+    randomised = people.randomisation_date[who]
+    n = len(who)
+    return pd.DataFrame({
+        "participant_id": people.participant_id[who], "timepoint": timepoint,
+        "return_date": _iso(randomised + (due_day + rng.integers(0, max_delay, n)).astype("timedelta64[D]")),
+        "eq5d_index": eq, "work_ability": wa.astype(int), "rtw_self_efficacy": se,
+        "presenteeism": pres.astype(int),
+        "gp_visits": rng.poisson(2 * fraction, n),
+        "employment_status": np.where(left, "left_job", "employed"),
+        "left_job_date": np.where(left, _iso(randomised + np.where(left, latent.leave_job_day[who], 0)
+                                             .astype(int).astype("timedelta64[D]")), None),
+        "at_work": np.where(now_at_work & ~left, "yes", "no"),
+        "days_off_6m": (np.clip(np.round(latent.true_days_off[who] * rng.normal(1.0, 0.1, n)), 0,
+                                window_days).astype(int)
+                        if timepoint == "6m" else np.full(n, None)),
+    })
+
+
+def _followup_table(rng, people: Participants, latent: LatentOutcomes, dropout: Dropout, replied,
+                    ret: dict, sec: dict, mess: dict, window_days: int) -> pd.DataFrame:
+    """Raw table ``followup`` (the 6-week and 6-month questionnaires returned).
+
+    The 6-month questionnaire is always returned by a participant (not lost)
+    who answered fewer than half the SMS: it keeps the primary derivable.
+    """
+    n, n_weeks = replied.shape
+    needs_6m = (replied.sum(axis=1) < int(np.ceil(0.5 * n_weeks))) & ~dropout.lost
+    frames, respondents = [], []
+    for timepoint, due_day, max_delay in QUESTIONNAIRES:
+        returned = ((rng.random(n) < ret[timepoint]) & ~dropout.lost
+                    & (due_day < dropout.followup_stop_day))
+        if timepoint == "6m":
+            returned |= needs_6m
+        who = np.nonzero(returned)[0]
+        frames.append(_questionnaire(rng, timepoint, due_day, max_delay, who, people, latent, sec,
+                                     window_days))
+        respondents.append(who)
+    followup = pd.concat(frames, ignore_index=True)
+    # out-of-range scores (mess): a typing slip multiplies by 10
+    out_of_range = rng.random(len(followup)) < mess["score_out_of_range"]
+    followup.loc[out_of_range, "work_ability"] = (
+        followup.loc[out_of_range, "work_ability"].astype(int) * 10 + 11)
+    # order by participant, then timepoint (integer keys: ids are W0000001... in order)
+    row_participant = np.concatenate(respondents)
+    row_timepoint = np.concatenate([np.full(len(f), k) for k, f in enumerate(frames)])
+    return followup.iloc[np.lexsort((row_timepoint, row_participant))].reset_index(drop=True)
+
+
+def _intervention_table(rng, p: Params, people: Participants, dropout: Dropout) -> pd.DataFrame:
+    """Raw table ``intervention`` (the vocational support worker's contacts, intervention arm)."""
+    n = len(people.arm)
+    engaged = (people.arm == 1) & (rng.random(n) < p.engagement_rate)
+    more = max(p.contacts_max - 1, 1)                    # contacts after the first, at most
+    n_contacts = np.where(engaged, 1 + rng.binomial(more, min((p.contacts_mean - 1) / more, 1.0), n), 0)
+    who = np.repeat(np.arange(n), n_contacts)
+    contact_day = np.sort(rng.integers(1, 120, len(who)))
+    order = np.lexsort((contact_day, who))
+    who, contact_day = who[order], contact_day[order]
+    stop_day = dropout.intervention_stop_day[who]
+    keep = contact_day < stop_day
+    keep |= np.r_[True, who[1:] != who[:-1]] & (stop_day > 3)   # first contact before withdrawal
+    who, contact_day = who[keep], contact_day[keep]
+    return pd.DataFrame({
+        "participant_id": people.participant_id[who],
+        "contact_date": _iso(people.randomisation_date[who] + contact_day.astype("timedelta64[D]")),
+        "mode": np.where(rng.random(len(who)) < 0.8, "phone", "video"),
+        "minutes": np.clip(np.round(10 + rng.gamma(2.0, 12.0, len(who))), 5, 120).astype(int),
+    })
+
+
 def simulate_trial(params: Params | dict | None = None, seed: int = 1,
                    arms: tuple[str, str] = ("usual_care", "vocational_advice"),
                    window_days: int = 182, sms_weeks=tuple(range(2, 27, 2)),
                    period_days: int = 14) -> dict[str, pd.DataFrame]:
     """Generate the raw exports of one synthetic trial.
+
+    One random stream, drawn table by table in a fixed order (screening,
+    baseline, the latent outcomes, withdrawals, SMS, follow-up, intervention),
+    so the same seed gives the same tables.
 
     Parameters
     ----------
@@ -253,238 +691,21 @@ def simulate_trial(params: Params | dict | None = None, seed: int = 1,
     ret = _defaults(p.questionnaire_return, RETURN_DEFAULTS)
     mess = _defaults(p.mess, MESS_DEFAULTS)
     rng = np.random.default_rng(seed)
-    n, n_inv = p.n_randomised, p.n_invited
-    if n > n_inv:
+    if p.n_randomised > p.n_invited:
         raise ValueError("synthetic.n_randomised exceeds n_invited")
     practices = np.array([f"P{i + 1:02d}" for i in range(p.n_practices)])
-
-    # ---------------- screening (CONSORT flow) ----------------
     start = np.datetime64(p.recruitment_start, "D")
-    inv_practice = rng.integers(0, p.n_practices, n_inv)
-    # every practice recruits at least one participant when possible
-    inv_day = rng.integers(0, p.recruitment_days, n_inv)
-    rand_idx = np.sort(rng.choice(n_inv, n, replace=False))
-    if n >= p.n_practices:
-        inv_practice[rand_idx[: p.n_practices]] = rng.permutation(p.n_practices)
-    is_rand = np.zeros(n_inv, bool)
-    is_rand[rand_idx] = True
-    # stage reached by the others: 0 no response, 1 ineligible, 2 declined
-    other = ~is_rand
-    u = rng.random(n_inv)
-    responded = is_rand | (u < p.response_rate)
-    eligible = is_rand | (responded & (rng.random(n_inv) < p.eligible_rate))
-    consented = is_rand.copy()
-    reason = np.where(responded & ~eligible,
-                      INELIGIBLE_REASONS[rng.integers(0, len(INELIGIBLE_REASONS), n_inv)], None)
-    pid = _ids("W", n)
-    screening_pid = np.full(n_inv, None, dtype=object)
-    screening_pid[rand_idx] = pid
-    yn = np.array(["no", "yes"], dtype=object)
-    screening = pd.DataFrame({
-        "screening_id": _ids("S", n_inv),
-        "practice": practices[inv_practice],
-        "invitation_date": _iso(start + inv_day.astype("timedelta64[D]")),
-        "responded": yn[responded.astype(int)],
-        "eligible": np.where(responded, yn[eligible.astype(int)], None),
-        "ineligible_reason": reason,
-        "consented": np.where(eligible, yn[consented.astype(int)], None),
-        "randomised": yn[is_rand.astype(int)],
-        "participant_id": screening_pid,
-    })
-    del other, u
-
-    # ---------------- baseline ----------------
-    arm = _allocate(rng, p)
-    practice_i = inv_practice[rand_idx]
-    rand_date = start + (inv_day[rand_idx] + rng.integers(7, 29, n)).astype("timedelta64[D]")
-    cond = rng.choice(3, n, p=[0.45, 0.40, 0.15])
-    age = np.clip(np.round(rng.normal(45, 11, n)), 18, 67).astype(int)
-    sex = np.where(rng.random(n) < 0.6, "female", "male")
-    job = np.where(rng.random(n) < 0.4, "manual", "non_manual")
-    prior = np.clip(np.round(15 + rng.gamma(1.5, 30, n)), 15, 182).astype(int)
-    hours = np.clip(np.round(rng.normal(35, 8, n)), 8, 60).astype(int)
-    eq5d_bl = np.round(np.clip(rng.normal(0.55, 0.22, n), -0.594, 1.0), 3)
-    wa_bl = np.clip(np.round(rng.normal(4.0, 2.2, n)), 0, 10).astype(int)
-    se_bl = np.round(np.clip(rng.normal(3.8, 0.9, n), 1, 6), 1)
-    baseline = pd.DataFrame({
-        "participant_id": pid, "practice": practices[practice_i],
-        "randomisation_date": _iso(rand_date),
-        "arm": np.array(arms, dtype=object)[arm],
-        "condition_group": CONDITION_GROUPS[cond], "age": age, "sex": sex, "job_type": job,
-        "days_off_before": prior, "weekly_hours": hours,
-        "eq5d_index": eq5d_bl, "work_ability": wa_bl, "rtw_self_efficacy": se_bl,
-    })
-
-    # ---------------- latent outcomes ----------------
-    # (the days-off model is shared with simulate_primary: days_off_model / leave_job)
-    prac_eff = rng.normal(0, p.practice_sd, p.n_practices)
-    z1 = rng.standard_normal(n)
-    z2 = p.copula_rho * z1 + np.sqrt(1 - p.copula_rho ** 2) * rng.standard_normal(n)
-    structural_zero = rng.random(n) < p.zero_inflation
-    lat = days_off_model(p, arm, cond, prior, practice_i, prac_eff, z1, z2, structural_zero,
-                         window_days)
-    lp, D, S1, relapse_len, relapse_start = (lat["lp"], lat["D"], lat["S1"], lat["relapse_len"],
-                                             lat["relapse_start"])
-    # competing event: leaving employment before RTW
-    L = leave_job_times(rng, p, n, window_days)
-    left_job, S1, relapse_len, D_true = leave_job(S1, relapse_len, L, window_days)
-
-    # ---------------- withdrawals and missing primary ----------------
-    if p.n_primary_missing is not None:
-        n_miss = min(int(p.n_primary_missing), n)
-    else:
-        n_miss = int(rng.binomial(n, p.primary_missing_rate))
-    lost = np.zeros(n, bool)
-    lost[rng.choice(n, n_miss, replace=False)] = True
-    n_wd = int(rng.binomial(n, p.withdrawal_rate))
-    wd_idx = rng.choice(n, n_wd, replace=False)
-    wd_level = rng.choice(np.array(["intervention", "followup", "full"]), n_wd, p=[0.3, 0.4, 0.3])
-    # only intervention-arm participants can withdraw from the intervention alone
-    ctrl_int = (arm[wd_idx] == 0) & (wd_level == "intervention")
-    wd_level[ctrl_int] = rng.choice(np.array(["followup", "full"]), int(ctrl_int.sum()))
-    # participants lost to follow-up withdraw early; others late enough to keep the primary
-    wd_day = np.where(lost[wd_idx], rng.integers(5, 40, n_wd), rng.integers(113, 176, n_wd))
-    wd_day_full = np.full(n, np.inf)
-    fu_withdrawn = np.isin(wd_level, ["followup", "full"])
-    wd_day_full[wd_idx[fu_withdrawn]] = wd_day[fu_withdrawn]
-    int_stop = np.full(n, np.inf)
-    int_stop[wd_idx] = wd_day
-    withdrawals = pd.DataFrame({
-        "participant_id": pid[wd_idx],
-        "withdrawal_date": _iso(rand_date[wd_idx] + wd_day.astype("timedelta64[D]")),
-        "level": wd_level,
-        # only participants lost to follow-up withdraw with their data not kept
-        "data_kept": np.where((wd_level == "full") & lost[wd_idx] & (rng.random(n_wd) < 0.5), "no", "yes"),
-    }).sort_values("participant_id", kind="mergesort").reset_index(drop=True)
-
-    # ---------------- SMS (n x 13) ----------------
-    weeks = np.asarray(sms_weeks)
-    day = weeks * 7                                       # SMS day after randomisation
-    nw = len(weeks)
-    propensity = rng.beta(8 * p.sms_reply_rate, 8 * (1 - p.sms_reply_rate), n)
-    sent = day[None, :] < wd_day_full[:, None]            # no SMS after withdrawal from follow-up
-    reply = sent & (rng.random((n, nw)) < propensity[:, None]) & ~lost[:, None]
-    # keep the primary outcome derivable for all but the lost: at least
-    # min_replies answered (the earliest unanswered SMS are answered instead)
-    min_replies = int(np.ceil(0.5 * nw)) + 1
-    short = np.maximum(min_replies - reply.sum(axis=1), 0) * ~lost
-    fill = sent & ~reply & (np.cumsum(sent & ~reply, axis=1) <= short[:, None])
-    reply |= fill
-    lo, hi = day[None, :] - period_days, day[None, :]      # window (lo, hi]
-    def overlap(a, b):                                    # days of [a, b) inside (lo, hi]
-        a = a[:, None]; b = b[:, None]
-        return np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0, None)
-    off1_end = np.where(left_job, window_days, np.minimum(S1, window_days))
-    days_off_fn = overlap(np.zeros(n), off1_end) + overlap(relapse_start, relapse_start + relapse_len)
-    days_off_fn = days_off_fn.astype(int)
-    # "at work now": working on the SMS day (not in an off spell, not left job)
-    # status end of the first spell: never back (left job, or off all window) -> inf,
-    # so an SMS on the last day of the window is not read as a return
-    status_end = np.where(left_job | ~np.isfinite(S1), np.inf, S1)
-    in_first = day[None, :] < status_end[:, None]
-    in_relapse = (day[None, :] >= relapse_start[:, None]) & (day[None, :] < (relapse_start + relapse_len)[:, None])
-    at_work = ~(in_first | in_relapse)
-    # participants whose primary would not be derivable: force enough replies
-    # (the 6-month questionnaire is the fallback; see below)
-    delay = np.where(rng.random((n, nw)) < 0.7, 0, rng.integers(1, 4, (n, nw)))
-    late = rng.random((n, nw)) < mess["sms_late"]
-    delay = np.where(late, rng.integers(8, 21, (n, nw)), delay)
-    rows_p, rows_w = np.nonzero(sent)
-    sent_date = rand_date[rows_p] + day[rows_w].astype("timedelta64[D]")
-    rep = reply[rows_p, rows_w]
-    reply_date = np.where(rep, sent_date + delay[rows_p, rows_w].astype("timedelta64[D]"),
-                          np.datetime64("NaT"))
-    dof = days_off_fn[rows_p, rows_w]
-    aw = at_work[rows_p, rows_w]
-    m = len(rows_p)
-    dof_txt = _int_text(dof)
-    ft = rep & (rng.random(m) < mess["sms_free_text"])
-    dof_txt[ft & (dof == 0)] = "none"
-    sel = ft & (dof > 0)
-    dof_txt[sel] = (_int_text(dof[sel]) + np.where(dof[sel] == 1, " day", " days").astype(object))
-    unint = rep & (rng.random(m) < mess["sms_uninterpretable"])
-    dof_txt[unint] = "not sure"
-    dof_txt[~rep] = None
-    aw_txt = np.array(["no", "yes"], dtype=object)[aw.astype(np.int8)]
-    aw_txt[~rep] = None
-    # inconsistent dates: reply before the SMS was sent
-    bad_date = rep & (rng.random(m) < mess["inconsistent_date"])
-    reply_date = np.where(bad_date, sent_date - np.timedelta64(30, "D"), reply_date)
-    reply_txt = _iso(reply_date.astype("datetime64[D]"))
-    sent_txt = _iso(sent_date)
-    # duplicated replies (mess): appended, then ordered by participant and week
-    # with integer keys (sorting 10^7 id strings would dominate the run time)
-    dup = np.nonzero(rep & (rng.random(m) < mess["sms_duplicated"]))[0]
-    take = np.r_[np.arange(m), dup]
-    order = np.lexsort((np.r_[np.zeros(m), np.ones(len(dup))], rows_w[take], rows_p[take]))
-    take = take[order]
-    sms = pd.DataFrame({
-        "participant_id": pid[rows_p[take]], "week": weeks[rows_w[take]],
-        "sent_date": sent_txt[take], "reply_date": reply_txt[take],
-        "days_off": dof_txt[take], "at_work": aw_txt[take],
-    })
-
-    # ---------------- follow-up questionnaires ----------------
-    answered = reply.sum(axis=1)
-    need_q = (answered < int(np.ceil(0.5 * nw))) & ~lost
-    fu_frames, fu_index = [], []
-    for tp, tday, extra_days in (("6w", 42, 14), ("6m", 182, 21)):
-        returned_q = (rng.random(n) < ret[tp]) & ~lost & (tday < wd_day_full)
-        if tp == "6m":
-            returned_q |= need_q            # keeps the primary derivable for all but the lost
-        idx = np.nonzero(returned_q)[0]
-        frac = 0.5 if tp == "6w" else 1.0
-        def score(bl, change, diff, sd, lo_, hi_, dec):
-            v = bl[idx] + change * frac + diff * frac * arm[idx] + rng.normal(0, sd, len(idx))
-            return np.round(np.clip(v, lo_, hi_), dec)
-        eq = score(eq5d_bl, 0.08, sec["eq5d_index"], 0.15, -0.594, 1.0, 3)
-        wa = score(wa_bl.astype(float), 1.5, sec["work_ability"], 1.8, 0, 10, 0)
-        se = score(se_bl, 0.3, sec["rtw_self_efficacy"], 0.7, 1, 6, 1)
-        pres = np.round(np.clip(rng.normal(4.0 + sec["presenteeism"] * frac * arm[idx], 2.0), 0, 10))
-        at_day = min(tday, window_days - 1)
-        now_at_work = ~(((at_day < off1_end) | ((at_day >= relapse_start) & (at_day < relapse_start + relapse_len))))[idx]
-        lj = left_job[idx] & (L[idx] <= tday)
-        fu = pd.DataFrame({
-            "participant_id": pid[idx], "timepoint": tp,
-            "return_date": _iso(rand_date[idx] + (tday + rng.integers(0, extra_days, len(idx))).astype("timedelta64[D]")),
-            "eq5d_index": eq, "work_ability": wa.astype(int), "rtw_self_efficacy": se,
-            "presenteeism": pres.astype(int),
-            "gp_visits": rng.poisson(2 * frac, len(idx)),
-            "employment_status": np.where(lj, "left_job", "employed"),
-            "left_job_date": np.where(lj, _iso(rand_date[idx] + np.where(lj, L[idx], 0).astype(int).astype("timedelta64[D]")), None),
-            "at_work": np.where(now_at_work & ~lj, "yes", "no"),
-            "days_off_6m": (np.clip(np.round(D_true[idx] * rng.normal(1.0, 0.1, len(idx))), 0, window_days).astype(int)
-                            if tp == "6m" else np.full(len(idx), None)),
-        })
-        fu_frames.append(fu)
-        fu_index.append(idx)
-    followup = pd.concat(fu_frames, ignore_index=True)
-    # out-of-range scores (mess): a typing slip multiplies by 10
-    oor = rng.random(len(followup)) < mess["score_out_of_range"]
-    followup.loc[oor, "work_ability"] = followup.loc[oor, "work_ability"].astype(int) * 10 + 11
-    # order by participant, then timepoint (integer keys: ids are W0000001... in order)
-    fu_pid = np.concatenate(fu_index)
-    fu_tp = np.concatenate([np.full(len(f), k) for k, f in enumerate(fu_frames)])
-    followup = followup.iloc[np.lexsort((fu_tp, fu_pid))].reset_index(drop=True)
-
-    # ---------------- intervention (VSW contacts) ----------------
-    engaged = (arm == 1) & (rng.random(n) < p.engagement_rate)
-    cm = max(p.contacts_max - 1, 1)
-    n_contacts = np.where(engaged, 1 + rng.binomial(cm, min((p.contacts_mean - 1) / cm, 1.0), n), 0)
-    ip = np.repeat(np.arange(n), n_contacts)
-    cday = np.sort(rng.integers(1, 120, len(ip)))
-    order = np.lexsort((cday, ip))
-    ip, cday = ip[order], cday[order]
-    keep = cday < int_stop[ip]
-    keep |= np.r_[True, ip[1:] != ip[:-1]] & (int_stop[ip] > 3)   # first contact before withdrawal
-    ip, cday = ip[keep], cday[keep]
-    intervention = pd.DataFrame({
-        "participant_id": pid[ip],
-        "contact_date": _iso(rand_date[ip] + cday.astype("timedelta64[D]")),
-        "mode": np.where(rng.random(len(ip)) < 0.8, "phone", "video"),
-        "minutes": np.clip(np.round(10 + rng.gamma(2.0, 12.0, len(ip))), 5, 120).astype(int),
-    })
-
+    participant_ids = _ids("W", p.n_randomised)
+    screening, practice, invitation_day = _screening_table(rng, p, participant_ids, practices, start)
+    baseline, people = _baseline_table(rng, p, participant_ids, practice, invitation_day, start,
+                                       practices, arms)
+    latent = latent_outcomes(rng, p, people.arm, people.condition_group, people.days_off_before,
+                             people.practice, window_days)
+    withdrawals, dropout = _withdrawals_table(rng, p, people)
+    sms, replied = _sms_table(rng, p, people, latent, dropout, mess, sms_weeks, period_days,
+                              window_days)
+    followup = _followup_table(rng, people, latent, dropout, replied, ret, sec, mess, window_days)
+    intervention = _intervention_table(rng, p, people, dropout)
     return {"screening": screening, "baseline": baseline, "sms": sms, "followup": followup,
             "intervention": intervention, "withdrawals": withdrawals}
 
@@ -496,6 +717,25 @@ def truth(params: Params | dict | None = None) -> dict:
             "secondary_differences": _defaults(p.secondary_differences, SECONDARY_DEFAULTS)}
 
 
+def _first_rtw_seen_at_sms(rng, latent: LatentOutcomes, lost, window_days: int,
+                           sms_period_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Time to first RTW and its event code (1 RTW, 2 left employment, 0 censored) as the
+    fortnightly SMS would show it; a participant lost is censored at a uniform SMS day."""
+    per = float(sms_period_days)
+    first_return = latent.first_return_day
+    rtw_seen = np.ceil(np.maximum(first_return, 1) / per) * per
+    event = np.where(np.isfinite(first_return) & (rtw_seen <= window_days), 1, 0)
+    time = np.where(event == 1, rtw_seen, float(window_days))
+    left = latent.left_job & (latent.leave_job_day < time)
+    time = np.where(left, latent.leave_job_day, time)
+    event = np.where(left, 2, event)
+    drop = np.floor(rng.uniform(0, window_days, len(lost)) / per) * per
+    censored = lost & (drop < time)
+    time = np.where(censored, np.maximum(drop, 1.0), time)
+    event = np.where(censored, 0, event)
+    return time, event
+
+
 def simulate_primary(params: Params | dict | None = None, seed=1, n_per_arm: int = 65,
                      attrition: float = 0.0, window_days: int = 182,
                      sms_period_days: int = 14,
@@ -504,8 +744,8 @@ def simulate_primary(params: Params | dict | None = None, seed=1, n_per_arm: int
 
     A fast path of :func:`simulate_trial` for the power simulation (SPEC A16):
     the same participant model -- condition group, prior days off and practice
-    drawn as the generator draws them, and **the generator's days-off model**
-    (:func:`days_off_model`, :func:`leave_job_times`, :func:`leave_job`: the
+    drawn as the generator draws them, and **the generator's outcome model**
+    (:func:`latent_outcomes`, the function :func:`simulate_trial` calls: the
     zero-inflated NB with ``true_irr``, ``nb_theta``, ``nb_mean``, the cap at
     the window, the copula-linked Weibull first return and leaving employment)
     -- but none of the raw exports (no screening, SMS, questionnaire or
@@ -545,32 +785,14 @@ def simulate_primary(params: Params | dict | None = None, seed=1, n_per_arm: int
     rng = np.random.default_rng(seed)
     n = 2 * int(n_per_arm)
     arm = np.repeat(np.array([0, 1], dtype=np.int8), int(n_per_arm))
-    practice_i = rng.integers(0, p.n_practices, n)
-    cond = rng.choice(3, n, p=[0.45, 0.40, 0.15])
-    prior = np.clip(np.round(15 + rng.gamma(1.5, 30, n)), 15, 182).astype(int)
-    prac_eff = rng.normal(0, p.practice_sd, p.n_practices)
-    z1 = rng.standard_normal(n)
-    z2 = p.copula_rho * z1 + np.sqrt(1 - p.copula_rho ** 2) * rng.standard_normal(n)
-    structural_zero = rng.random(n) < p.zero_inflation
-    lat = days_off_model(p, arm, cond, prior, practice_i, prac_eff, z1, z2, structural_zero,
-                         window_days)
-    L = leave_job_times(rng, p, n, window_days)
-    left_job, S1, _, D_true = leave_job(lat["S1"], lat["relapse_len"], L, window_days)
+    practice = rng.integers(0, p.n_practices, n)
+    condition_group = draw_condition_group(rng, n)
+    days_off_before = draw_days_off_before(rng, n)
+    latent = latent_outcomes(rng, p, arm, condition_group, days_off_before, practice, window_days)
     lost = rng.random(n) < attrition
-    days_off = np.where(lost, np.nan, D_true.astype(float))
-    # time to first RTW, seen at the fortnightly SMS
-    per = float(sms_period_days)
-    rtw_seen = np.ceil(np.maximum(S1, 1) / per) * per
-    event = np.where(np.isfinite(S1) & (rtw_seen <= window_days), 1, 0)
-    time = np.where(event == 1, rtw_seen, float(window_days))
-    lj = left_job & (L < time)
-    time = np.where(lj, L, time)
-    event = np.where(lj, 2, event)
-    drop = np.floor(rng.uniform(0, window_days, n) / per) * per
-    cens = lost & (drop < time)
-    time = np.where(cens, np.maximum(drop, 1.0), time)
-    event = np.where(cens, 0, event)
+    days_off = np.where(lost, np.nan, latent.true_days_off.astype(float))
+    time, event = _first_rtw_seen_at_sms(rng, latent, lost, window_days, sms_period_days)
     out_arm = arm if arms is None else np.asarray(arms, dtype=object)[arm]
-    return {"arm": out_arm, "practice": practice_i, "condition_group": cond,
-            "days_off_before": prior.astype(float), "days_off_6m": days_off,
+    return {"arm": out_arm, "practice": practice, "condition_group": condition_group,
+            "days_off_before": days_off_before.astype(float), "days_off_6m": days_off,
             "rtw_time": time.astype(float), "rtw_event": event.astype(np.int64)}

@@ -13,11 +13,26 @@ import numpy as np
 import pandas as pd
 
 from rtw.core.config import normalise
-from rtw.data.derivation import check_config_columns
 from rtw.core.io import InputError, read_table, sheet_row
+from rtw.data.derivation import check_config_columns
 
 
 def import_analysis_table(path, config: dict) -> pd.DataFrame:
+    """Read and check an own analysis table (SPEC §2.2).
+
+    Steps, each stopping the run with an :class:`~rtw.core.io.InputError` on a
+    problem: at least one data row; mapped columns renamed to their roles
+    (:func:`_rename_roles`); ids unique (:func:`_check_ids`); arm labels
+    (:func:`_check_arms`); the config's columns exist
+    (:func:`rtw.data.derivation.check_config_columns`); outcome values
+    (:func:`_check_outcome_values`); time-to-event times and event codes
+    (:func:`_check_event_times`).
+
+    Returns
+    -------
+    DataFrame
+        The table with ``participant_id``, ``arm`` (and ``practice``) as text.
+    """
     cfg = normalise(config)
     path = str(path)
     df = read_table(path, as_text=False)
@@ -25,6 +40,18 @@ def import_analysis_table(path, config: dict) -> pd.DataFrame:
         raise InputError("table has a header but no data rows", file=path, row=2,
                          expected="one row per participant")
     cols = cfg["data"]["columns"]
+    df = _rename_roles(df, cols, path)
+    _check_ids(df, cols, path)
+    _check_arms(df, cfg["trial"]["arms"], cols, path)
+    check_config_columns(df, cfg, path)
+    _check_outcome_values(df, cfg, path)
+    _check_event_times(df, cfg, path)
+    return df
+
+
+def _rename_roles(df: pd.DataFrame, cols: dict, path: str) -> pd.DataFrame:
+    """Rename the columns config ``data.columns`` maps to the roles ``participant_id``, ``arm``,
+    ``practice``, and make those roles text."""
     ren = {}
     for role in ("participant_id", "arm", "practice"):
         src = cols.get(role)
@@ -45,13 +72,21 @@ def import_analysis_table(path, config: dict) -> pd.DataFrame:
     df["arm"] = df["arm"].astype(str)
     if "practice" in df.columns:
         df["practice"] = df["practice"].astype(str)
+    return df
+
+
+def _check_ids(df: pd.DataFrame, cols: dict, path: str) -> None:
+    """One row per participant."""
     dup = df["participant_id"].duplicated(keep=False).to_numpy()
     if dup.any():
         idx = np.flatnonzero(dup)
         raise InputError(f"duplicated participant id (rows {[sheet_row(i) for i in idx[:5]]})",
                          file=path, row=sheet_row(idx[1]), column=cols.get("participant_id"),
                          value=df["participant_id"].iloc[idx[1]], expected="one row per participant")
-    arms = cfg["trial"]["arms"]
+
+
+def _check_arms(df: pd.DataFrame, arms: dict, cols: dict, path: str) -> None:
+    """Every arm label is one of config ``trial.arms``, and each configured arm is present."""
     labels = [arms["control"], arms["intervention"]]
     bad = ~df["arm"].isin(labels).to_numpy()
     if bad.any():
@@ -64,8 +99,11 @@ def import_analysis_table(path, config: dict) -> pd.DataFrame:
             raise InputError(f"the {role} arm label from config is absent from the data", file=path,
                              column=cols.get("arm"), value=lab,
                              expected="at least one participant in each configured arm")
-    check_config_columns(df, cfg, path)
-    _check_outcome_values(df, cfg, path)
+
+
+def _check_event_times(df: pd.DataFrame, cfg: dict, path: str) -> None:
+    """Each time-to-event outcome: a time >= 0 for every participant, and event codes 0
+    (censored), ``event_value`` or ``competing_value``."""
     for o in cfg["outcomes"]["time_to_event"]:
         t = pd.to_numeric(df[o["time"]], errors="coerce")
         badt = (t.isna() | (t < 0)).to_numpy()
@@ -82,7 +120,6 @@ def import_analysis_table(path, config: dict) -> pd.DataFrame:
             raise InputError("event code not allowed", file=path, row=sheet_row(i), column=o["event"],
                              value=e.iloc[i], expected="one of " + ", ".join(map(str, sorted(allowed, key=str)))
                              + " (0 = censored; outcomes.time_to_event.event_value/competing_value)")
-    return df
 
 
 def _bad_value(path, df, col, mask, message, expected):
