@@ -15,10 +15,14 @@ tables ``km_curves``, ``km_at_risk``), :func:`logrank_analysis` (A6),
 :func:`cox_analyses` (A7 + cox.zph, table ``zph_residuals``),
 :func:`rmst_analysis` (A8), :func:`competing_analysis` (A10, table
 ``cif_curves``) and :func:`interval_analysis` (A9).  :func:`run_time_to_event`
-calls them in that order and joins their rows.  Each calls one engine module
-(``rtw.survival.km``, ``rtw.survival.logrank``, ``rtw.survival.cox``,
+calls them in that order and joins their rows.  Each analysis calls one engine
+module (``rtw.survival.km``, ``rtw.survival.logrank``, ``rtw.survival.cox``,
 ``rtw.survival.rmst``, ``rtw.survival.competing``, ``rtw.survival.interval``),
-so an engine can be swapped without touching rules or tables.
+so an engine can be swapped without touching rules or tables.  For the first
+configured time-to-event outcome, when ``subgroups`` are configured, the runner
+then adds the ``subgroup_cox`` rows of
+:func:`rtw.survival.subgroups.subgroup_cox_rows` (A14; on the whole table, with
+its own complete cases).
 
 Rows in ``estimates`` (see ``rtw.core.estimates``; every CI level in ``conf_levels``):
 
@@ -41,6 +45,8 @@ gray_test              ``arm`` (``arm;cause=competing``)      chi-square
 fine_gray              ``arm``                                subdistribution HR
 turnbull               ``arm=<label>;t=<day>``                NPMLE 1 - S(t) (no SE)
 weibull_ic             ``arm`` (HR); ``arm;measure=time_ratio``
+subgroup_cox           ``subgroup=<name>:<level>`` (HR);      first outcome only; LR test
+                       ``interaction=<name>``                 in ``statistic``
 =====================  =====================================  ===========================
 
 Rows with a missing time or event are left out (complete case); ``n`` and
@@ -65,6 +71,7 @@ from rtw.survival.km import kaplan_meier, km_curve_table, km_median, number_at_r
 from rtw.survival.logrank import logrank_test
 from rtw.core.modelframe import adjustment_columns, arm_labels, build_design
 from rtw.survival.rmst import default_tau, rmst_difference, rmst_from_fit
+from rtw.survival.subgroups import subgroup_cox_rows
 from rtw.core.stats import p_two_sided, wald_cis
 
 log = logging.getLogger(__name__)
@@ -749,13 +756,17 @@ def run_time_to_event(df: pd.DataFrame, config: dict, outcome: dict,
     -------
     dict of DataFrames: ``estimates``, ``km_curves``, ``km_at_risk``,
     ``cif_curves`` (empty without a competing value), ``zph_residuals``, ``summary``.
+    For the first ``outcomes.time_to_event`` entry, when ``subgroups`` are configured,
+    ``estimates`` ends with the ``subgroup_cox`` rows (:mod:`rtw.survival.subgroups`).
     """
     prep = prepare(df, config, outcome, population)
     parts = [analysis(prep) for analysis in (km_analysis, logrank_analysis, cox_analyses,
                                              rmst_analysis, competing_analysis,
                                              interval_analysis)]
     tables = {key: table for part in parts for key, table in part.tables.items()}
-    return {"estimates": to_frame([row for part in parts for row in part.estimates]),
+    estimates = [row for part in parts for row in part.estimates]
+    estimates += subgroup_cox_rows(df, config, outcome)
+    return {"estimates": to_frame(estimates),
             "km_curves": tables["km_curves"], "km_at_risk": tables["km_at_risk"],
             "cif_curves": tables["cif_curves"], "zph_residuals": tables["zph_residuals"],
             "summary": pd.DataFrame([row for part in parts for row in part.summary],
