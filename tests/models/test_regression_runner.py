@@ -122,6 +122,8 @@ def test_secondary_and_subgroups_and_delivery_rows(small, config):
     assert {"logistic", "gcomp_rd", "gcomp_rr"} <= set(b["analysis"])
     s = R.run_subgroups(small, config)
     assert "interaction=sex" in set(s["term"]) and "subgroup=sex:female" in set(s["term"])
+    # subgroup_cox lives in the survival runner (rtw.survival.subgroups)
+    assert set(s["analysis"]) == {"subgroup_nb"}
     d = R.run_delivery(small, config)
     assert set(d["analysis"]) == {"delivery"}
 

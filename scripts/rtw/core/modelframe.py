@@ -260,3 +260,26 @@ def cluster_sandwich(scores, bread, cluster, *, cadjust: bool = True,
         adj *= (n - 1.0) / (n - k)
     B = np.asarray(bread, float)
     return adj * B @ (S.T @ S) @ B
+
+
+def practice_handling(df: pd.DataFrame, config: dict) -> tuple[str | None, str | None, str]:
+    """(fixed-effect column, cluster column, note) from ``practice_effect`` / ``cluster``.
+
+    ``practice_effect: fixed`` gives the practice column as a fixed effect,
+    ``cluster_robust`` as the cluster of robust SEs (``sandwich::vcovCL``; coxph
+    ``cluster =``), ``none`` neither; a practice column absent from ``df`` (or all
+    missing) gives neither, with the reason in the note and a warning.
+    """
+    how = str(config.get("practice_effect") or "none")
+    col = config.get("cluster") or "practice"
+    if how == "none":
+        return None, None, ""
+    if col not in df.columns or df[col].isna().all():
+        msg = f"practice_effect={how} but no '{col}' column: practice not accounted for"
+        log.warning(msg)
+        return None, None, msg
+    if how == "fixed":
+        return col, None, f"{col} as fixed effect"
+    if how == "cluster_robust":
+        return None, col, f"cluster-robust SE by {col} (sandwich::vcovCL)"
+    raise ValueError(f"practice_effect must be fixed | cluster_robust | none, not {how!r}")

@@ -46,7 +46,7 @@ the family name (``eq5d_index``).
 ``arm=<label>;stat=risk``; ``gcomp_rr`` (cc): ``arm`` risk ratio.
 ``subgroup_nb`` (itt): ``subgroup=<name>:<level>`` IRR; ``interaction=<name>``
 (statistic = LR chi-square, p; estimate = ratio of IRRs when 1 df).
-``subgroup_cox`` (itt, outcome = first time-to-event outcome): as subgroup_nb with HRs.
+(``subgroup_cox``, the Cox analogue, comes from the survival runner: rtw.survival.subgroups.)
 ``delivery`` (itt / pp = with >= 1 contact): ``arm=<label>;stat=mean|sd|median|min|max``
 for ``n_contacts``, ``contact_minutes``; ``arm=<label>;stat=proportion`` for ``engaged``.
 """
@@ -81,47 +81,16 @@ def _reg(config) -> dict:
     return config.get("regression") or {}
 
 
-def _as_list(x) -> list[dict]:
-    if x is None:
-        return []
-    if isinstance(x, dict):
-        return [x]
-    return list(x)
+# one definition each, shared with the survival runner's subgroup_cox (rtw.survival.subgroups)
+_as_list = sg.as_list
 
 
 def _count_outcomes(config) -> list[dict]:
     return _as_list((config.get("outcomes") or {}).get("count"))
 
 
-def _practice(df: pd.DataFrame, config: dict) -> tuple[str | None, str | None, str]:
-    """(fixed-effect column, cluster column, note) from ``practice_effect`` / ``cluster``."""
-    how = str(config.get("practice_effect") or "none")
-    col = config.get("cluster") or "practice"
-    if how == "none":
-        return None, None, ""
-    if col not in df.columns or df[col].isna().all():
-        msg = f"practice_effect={how} but no '{col}' column: practice not accounted for"
-        log.warning(msg)
-        return None, None, msg
-    if how == "fixed":
-        return col, None, f"{col} as fixed effect"
-    if how == "cluster_robust":
-        return None, col, f"cluster-robust SE by {col} (sandwich::vcovCL)"
-    raise ValueError(f"practice_effect must be fixed | cluster_robust | none, not {how!r}")
-
-
-def _join(*notes) -> str:
-    out = []
-    for n in notes:
-        if isinstance(n, (list, tuple, set)):
-            out.extend(str(x) for x in n if x)
-        elif n:
-            out.append(str(n))
-    seen = []
-    for n in out:
-        if n not in seen:
-            seen.append(n)
-    return "; ".join(seen)
+_practice = mf.practice_handling
+_join = sg.join_notes
 
 
 def _as_bool(s: pd.Series) -> pd.Series:
@@ -279,8 +248,7 @@ def _arm_descriptives(df, config, spec, analysis, population="itt"):
 # --------------------------------------------------------------------------- #
 # runners
 # --------------------------------------------------------------------------- #
-_FIT_ERRORS = (ValueError, np.linalg.LinAlgError, RuntimeError, FloatingPointError,
-               ZeroDivisionError, KeyError)
+_FIT_ERRORS = sg.FIT_ERRORS
 
 
 def _guarded(analysis, outcome, levels, population, fn, *args, **kw) -> list[dict]:
@@ -714,59 +682,17 @@ def _binary_rows(df, config, spec, fixed, cluster, pnote, levels):
     return rows
 
 
-def _subgroup_rows(analysis, outcome, sname, res, levels, base, *, ratio, test, cluster,
-                   events=False) -> list[dict]:
-    """Rows of one subgroup result: ``subgroup=<name>:<level>`` effects (exp scale, Wald
-    CIs) and the ``interaction=<name>`` LR test."""
-    rows = []
-    for _, e in res.effects.iterrows():
-        z = e["estimate"] / e["se"]
-        rows += make_rows(analysis, outcome, f"subgroup={sname}:{e['level']}",
-                          math.exp(e["estimate"]), std_error=e["se"], conf_levels=levels,
-                          scale="log", statistic=z,
-                          p_value=float(p_two_sided(z)), n=int(e["n"]),
-                          events=int(e["events"]) if events else None, note=base)
-    rr = math.exp(res.ratio_of_ratios) if res.ratio_of_ratios is not None else np.nan
-    rows += make_rows(analysis, outcome, f"interaction={sname}", rr,
-                      std_error=res.ratio_se, scale="log",
-                      conf_levels=levels if res.ratio_se is not None else None,
-                      statistic=res.lr_stat, p_value=res.lr_p,
-                      n=int(res.effects["n"].sum()),
-                      events=int(res.effects["events"].sum()) if events else None,
-                      note=_join(f"likelihood-ratio chi-square, df = {res.lr_df} "
-                                 f"({test}); Wald chi-square = {res.wald_stat:.4g}, "
-                                 f"p = {res.wald_p:.4g}"
-                                 + (f"; estimate = ratio of {ratio} with Wald CI"
-                                    if res.lr_df == 1 else ""),
-                                 "LR test model-based" if cluster else "", base))
-    return rows
-
-
-def _subgroup_specs(df, config):
-    for sub in _as_list(config.get("subgroups")):
-        col = sub.get("column", sub.get("name"))
-        sname = sub.get("name", col)
-        if col not in df.columns:
-            log.warning("subgroup column %s absent: skipped", col)
-            continue
-        yield col, sname
-
-
 def run_subgroups(df: pd.DataFrame, config: dict) -> pd.DataFrame:
     """A14: for each configured subgroup and count outcome, NB arm x subgroup interaction
     (likelihood-ratio test, = ``anova(glm.nb(m0), glm.nb(m1))``; row ``interaction=<name>``
     with the LR chi-square as ``statistic``) and IRR within each level
     (``subgroup=<name>:<level>``), analysis ``subgroup_nb``.
 
-    The same for the first ``outcomes.time_to_event`` outcome with a cause-specific Cox
-    model (event = ``event == event_value``; competing events and everything else
-    censored; ``survival.ties``, default Efron): LR test = ``anova(coxph(m0), coxph(m1))``,
-    HR within each level, analysis ``subgroup_cox`` (outcome = that outcome's name).
-    Both use the adjustment set (stratification factors + covariates; NB also the count
-    baseline) without the subgroup column, and ``practice_effect`` the same way: fixed
-    practice dummies, or cluster-robust SEs (NB ``vcovCL``; Cox ``coxph(cluster = )``)
-    with model-based LR tests.  No Cox baseline-hazard stratification.  Rows with a
-    missing subgroup value are dropped (count in ``note``)."""
+    Adjustment set: stratification factors + covariates + the count baseline, without
+    the subgroup column; ``practice_effect``: fixed practice dummies, or cluster-robust
+    SEs (``vcovCL``) with model-based LR tests.  Rows with a missing subgroup value are
+    dropped (count in ``note``).  The Cox analogue (``subgroup_cox``) is written by the
+    survival runner (:func:`rtw.survival.subgroups.subgroup_cox_rows`)."""
     _check_arms(df, config)
     levels = _levels(config)
     rows: list[dict] = []
@@ -778,7 +704,7 @@ def run_subgroups(df: pd.DataFrame, config: dict) -> pd.DataFrame:
         if fixed:
             adjust = adjust + [fixed]
         fitter = sg.nb_fitter(spec["value"], cluster)
-        for col, sname in _subgroup_specs(df, config):
+        for col, sname in sg.subgroup_specs(df, config):
             try:
                 res = sg.subgroup_analysis(df, config, col, fitter, required=[spec["value"]],
                                            adjust=adjust,
@@ -788,54 +714,10 @@ def run_subgroups(df: pd.DataFrame, config: dict) -> pd.DataFrame:
                 rows += make_rows("subgroup_nb", spec["name"], f"interaction={sname}", np.nan,
                                   note=f"failed: {exc}")
                 continue
-            rows += _subgroup_rows("subgroup_nb", spec["name"], sname, res, levels,
-                                   _join(pnote, res.notes), ratio="IRRs", test="anova.negbin",
-                                   cluster=cluster)
-    rows += _subgroup_cox_rows(df, config, levels, fixed, cluster, pnote)
+            rows += sg.subgroup_rows("subgroup_nb", spec["name"], sname, res, levels,
+                                     _join(pnote, res.notes), ratio="IRRs",
+                                     test="anova.negbin", cluster=cluster)
     return to_frame(rows) if rows else to_frame(pd.DataFrame(columns=COLUMNS))
-
-
-def _subgroup_cox_rows(df, config, levels, fixed, cluster, pnote) -> list[dict]:
-    """``subgroup_cox`` rows for the first time-to-event outcome (none if not configured)."""
-    tte = _as_list((config.get("outcomes") or {}).get("time_to_event"))
-    if not tte or not _as_list(config.get("subgroups")):
-        return []
-    spec = tte[0]
-    tcol, ecol = spec.get("time"), spec.get("event")
-    if tcol not in df.columns or ecol not in df.columns:
-        log.warning("time-to-event columns %s / %s absent: no subgroup_cox", tcol, ecol)
-        return []
-    ties = str((config.get("survival") or {}).get("ties", "efron"))
-    d = df.copy()
-    tt = pd.to_numeric(d[tcol], errors="coerce")
-    ee = pd.to_numeric(d[ecol], errors="coerce")
-    d["_sg_time"] = tt.astype(float)
-    d["_sg_event"] = np.where(ee.isna(), np.nan, (ee == spec.get("event_value", 1)).astype(float))
-    adjust = mf.adjustment_columns(config, d)
-    if fixed:
-        adjust = adjust + [fixed]
-    fitter = sg.cox_fitter("_sg_time", "_sg_event", cluster, ties=ties)
-    cnote = ("robust SE clustered by " + cluster + " (coxph cluster = " + cluster + ")"
-             if cluster else pnote)
-    comp = spec.get("competing_value")
-    enote = (f"cause-specific Cox, event = {ecol} == {spec.get('event_value', 1)}"
-             + (f" (competing {ecol} == {comp} censored)" if comp is not None else "")
-             + f"; {ties} ties")
-    rows: list[dict] = []
-    for col, sname in _subgroup_specs(d, config):
-        try:
-            res = sg.subgroup_analysis(d, config, col, fitter, required=["_sg_time", "_sg_event"],
-                                       adjust=adjust, intercept=False, events="_sg_event",
-                                       extra_columns=[cluster] if cluster else [])
-        except _FIT_ERRORS as exc:
-            log.warning("subgroup_cox %s failed: %s", sname, exc)
-            rows += make_rows("subgroup_cox", spec["name"], f"interaction={sname}", np.nan,
-                              note=f"failed: {exc}")
-            continue
-        rows += _subgroup_rows("subgroup_cox", spec["name"], sname, res, levels,
-                               _join(enote, cnote, res.notes), ratio="HRs", test="anova.coxph",
-                               cluster=cluster, events=True)
-    return rows
 
 
 def run_delivery(df: pd.DataFrame, config: dict) -> pd.DataFrame:

@@ -3,9 +3,13 @@
 The engine is generic in the model: a *fitter* takes the analysed rows and a
 design matrix and returns a :class:`ModelFit` (coefficients, covariance,
 log-likelihood).  :func:`nb_fitter` plugs in the primary NB model
-(``MASS::glm.nb``); :func:`cox_fitter` the Cox model (``survival::coxph``, design
-without intercept, ``intercept=False``; log partial likelihood as ``loglik``) for
-``subgroup_cox`` (the LR test is then ``anova(coxph(m0), coxph(m1))``).
+(``MASS::glm.nb``) for ``subgroup_nb``; ``rtw.survival.subgroups.cox_fitter`` the
+Cox model (``survival::coxph``) for ``subgroup_cox``.
+
+The helpers both subgroup runners share live here too: :func:`subgroup_specs`
+(configured subgroups present in the table), :func:`subgroup_rows` (the
+estimates rows of one result), :func:`join_notes`, :func:`as_list` and
+:data:`FIT_ERRORS` (the errors reported as a NaN row instead of stopping a run).
 
 Rows with a missing subgroup value are dropped (complete case for the subgroup);
 their number is given in the notes.
@@ -34,6 +38,8 @@ import pandas as pd
 from scipy import stats
 
 from rtw.core import modelframe as mf
+from rtw.core.estimates import make_rows
+from rtw.core.stats import p_two_sided
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,35 @@ class ModelFit:
 
 Fitter = Callable[[pd.DataFrame, pd.DataFrame], ModelFit]
 
+#: Errors of a model fit that are reported (NaN row, reason in ``note``), not raised.
+FIT_ERRORS = (ValueError, np.linalg.LinAlgError, RuntimeError, FloatingPointError,
+              ZeroDivisionError, KeyError)
+
+
+def as_list(x) -> list[dict]:
+    """A config entry given as nothing, one mapping or a list of mappings, as a list."""
+    if x is None:
+        return []
+    if isinstance(x, dict):
+        return [x]
+    return list(x)
+
+
+def join_notes(*notes) -> str:
+    """Notes (strings or lists of strings; empty ones skipped) joined by "; ", each once,
+    in first-seen order."""
+    out = []
+    for n in notes:
+        if isinstance(n, (list, tuple, set)):
+            out.extend(str(x) for x in n if x)
+        elif n:
+            out.append(str(n))
+    seen = []
+    for n in out:
+        if n not in seen:
+            seen.append(n)
+    return "; ".join(seen)
+
 
 def nb_fitter(outcome: str, cluster: str | None = None) -> Fitter:
     """Fitter for the primary NB model; cluster-robust covariance (vcovCL) if ``cluster``."""
@@ -62,35 +97,6 @@ def nb_fitter(outcome: str, cluster: str | None = None) -> Fitter:
         return ModelFit(f.params, cov, f.loglik, f.converged and not f.boundary, notes)
 
     fit.intercept = True
-    return fit
-
-
-def cox_fitter(time: str, event: str, cluster: str | None = None,
-               ties: str = "efron") -> Fitter:
-    """Fitter for a Cox model = ``coxph(Surv(time, event) ~ X, ties = ties)``; with
-    ``cluster`` the covariance is coxph's robust ``cluster = `` variance (the log partial
-    likelihood, hence the LR test, is the same either way)."""
-    import warnings
-
-    from rtw.survival.cox import fit_cox
-
-    def fit(rows: pd.DataFrame, X: pd.DataFrame) -> ModelFit:
-        names = list(X.columns)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            f = fit_cox(rows[time].to_numpy(float), rows[event].to_numpy(float),
-                        X.to_numpy(float), cluster=rows[cluster].to_numpy() if cluster else None,
-                        ties=ties, names=names)
-        notes = []
-        if f.infinite is not None and f.infinite.any():
-            notes.append("coefficient(s) may be infinite (monotone likelihood): "
-                         + ", ".join(np.asarray(names)[f.infinite]))
-        return ModelFit(pd.Series(f.coef, index=names),
-                        pd.DataFrame(f.var, index=names, columns=names), float(f.loglik[1]),
-                        bool(f.converged and not (f.infinite is not None and f.infinite.any())),
-                        notes)
-
-    fit.intercept = False
     return fit
 
 
@@ -205,3 +211,43 @@ def _level_effects(f1: ModelFit, rows: pd.DataFrame, column: str, lv: list,
                     "events": int(rows.loc[in_level, events].astype(float).sum())
                     if events else None})
     return eff
+
+
+def subgroup_specs(df: pd.DataFrame, config: dict):
+    """(column, name) of each configured ``subgroups`` entry whose column is in ``df``
+    (an absent column is skipped with a warning)."""
+    for sub in as_list(config.get("subgroups")):
+        col = sub.get("column", sub.get("name"))
+        sname = sub.get("name", col)
+        if col not in df.columns:
+            log.warning("subgroup column %s absent: skipped", col)
+            continue
+        yield col, sname
+
+
+def subgroup_rows(analysis, outcome, sname, res: SubgroupResult, levels, base, *, ratio,
+                  test, cluster, events=False) -> list[dict]:
+    """Rows of one subgroup result: ``subgroup=<name>:<level>`` effects (exp scale, Wald
+    CIs) and the ``interaction=<name>`` LR test."""
+    rows = []
+    for _, e in res.effects.iterrows():
+        z = e["estimate"] / e["se"]
+        rows += make_rows(analysis, outcome, f"subgroup={sname}:{e['level']}",
+                          math.exp(e["estimate"]), std_error=e["se"], conf_levels=levels,
+                          scale="log", statistic=z,
+                          p_value=float(p_two_sided(z)), n=int(e["n"]),
+                          events=int(e["events"]) if events else None, note=base)
+    rr = math.exp(res.ratio_of_ratios) if res.ratio_of_ratios is not None else np.nan
+    rows += make_rows(analysis, outcome, f"interaction={sname}", rr,
+                      std_error=res.ratio_se, scale="log",
+                      conf_levels=levels if res.ratio_se is not None else None,
+                      statistic=res.lr_stat, p_value=res.lr_p,
+                      n=int(res.effects["n"].sum()),
+                      events=int(res.effects["events"].sum()) if events else None,
+                      note=join_notes(f"likelihood-ratio chi-square, df = {res.lr_df} "
+                                      f"({test}); Wald chi-square = {res.wald_stat:.4g}, "
+                                      f"p = {res.wald_p:.4g}"
+                                      + (f"; estimate = ratio of {ratio} with Wald CI"
+                                         if res.lr_df == 1 else ""),
+                                      "LR test model-based" if cluster else "", base))
+    return rows

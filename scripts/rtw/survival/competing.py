@@ -254,7 +254,7 @@ class _FGData:
         self.n = n
 
     def sums(self, beta):
-        X, t = self.X, self.t
+        X = self.X
         r = np.exp(X @ beta)
         w2 = np.where(self.f2, r / self.G, 0.0)
         # S at each u: risk set t >= u (reverse cumsum) + G(u-) * sum_{t<u, cause 2} r/G

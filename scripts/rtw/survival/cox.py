@@ -118,9 +118,13 @@ class _CoxData:
         return out
 
     def evaluate(self, beta, info=True, keep=False):
-        """Log partial likelihood, score and information at ``beta``."""
-        X, d, starts, E = self.X, self.event, self.starts, self.E
-        p = self.p
+        """Log partial likelihood, score and information at ``beta``.
+
+        Longer than a screen because it is the Efron/Breslow kernel: the risk-set
+        sums, the per-death Efron terms and the information share the same block
+        arrays, and splitting them would pass a dozen arrays between functions.
+        """
+        X, starts, E = self.X, self.starts, self.E
         eta = X @ beta
         shift = float(eta.max()) if eta.size and eta.max() > 300 else 0.0
         r = np.exp(eta - shift)
@@ -270,6 +274,102 @@ def _chi(stat, df):
     return (float(stat), int(df), float(stats.chi2.sf(stat, df)))
 
 
+def _cox_arrays(time, event, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``time``, ``event`` and ``X`` as float arrays (``X`` as a column matrix when 1-d),
+    checked for equal lengths and missing values."""
+    time = np.asarray(time, float)
+    event = np.asarray(event).astype(float)
+    X = np.asarray(X, float)
+    if X.ndim == 1:
+        X = X[:, None]
+    n = X.shape[0]
+    if not (time.size == event.size == n):
+        raise ValueError("fit_cox: time, event and X lengths differ")
+    if np.isnan(time).any() or np.isnan(X).any():
+        raise ValueError("fit_cox: missing values (drop incomplete rows first)")
+    return time, event, X
+
+
+def _first_step(ev0: dict) -> tuple[np.ndarray, float]:
+    """The first Newton step from the initial ``evaluate`` output and the score test
+    statistic ``U' I^-1 U`` (least squares when the information is singular)."""
+    try:
+        step = np.linalg.solve(ev0["I"], ev0["U"])
+        score = float(ev0["U"] @ step)
+    except np.linalg.LinAlgError:
+        step = np.linalg.lstsq(ev0["I"], ev0["U"], rcond=None)[0]
+        score = float(ev0["U"] @ step)
+    return step, score
+
+
+def _newton_raphson(cd: _CoxData, beta: np.ndarray, eps: float, max_iter: int):
+    """Newton-Raphson with step-halving as coxph's ``coxfit6``, from ``beta``.
+
+    Returns
+    -------
+    tuple
+        ``(beta, final, ll0, score, iterations, converged)``: the fitted coefficients,
+        the ``evaluate(beta, keep=True)`` output at them, the initial log partial
+        likelihood and the score test statistic at the initial ``beta``.
+    """
+    ev0 = cd.evaluate(beta)
+    ll0 = ev0["loglik"]
+    step, score = _first_step(ev0)
+    ll_old = ll0
+    newbeta = beta + step
+    halving = False
+    converged = False
+    it = 0
+    cur = ev0
+    for it in range(1, max_iter + 1):
+        cur = cd.evaluate(newbeta, keep=True)
+        ll = cur["loglik"]
+        if not halving and abs(1 - ll_old / ll) <= eps:
+            converged = True
+            break
+        if it == max_iter:
+            break
+        if ll < ll_old:
+            halving = True
+            newbeta = (newbeta + beta) / 2
+        else:
+            halving = False
+            ll_old = ll
+            beta = newbeta
+            newbeta = newbeta + np.linalg.solve(cur["I"], cur["U"])
+        cur = None                       # free this iteration's arrays before the next
+    if not converged:
+        warnings.warn("fit_cox: Newton-Raphson did not converge in max_iter iterations",
+                      RuntimeWarning, stacklevel=3)
+    beta = newbeta
+    final = cur if (cur is not None and cur is not ev0) else cd.evaluate(beta, keep=True)
+    return beta, final, ll0, score, it, converged
+
+
+def _cluster_variance(cd: _CoxData, final: dict, naive_var: np.ndarray,
+                      cluster) -> tuple[np.ndarray, int]:
+    """coxph's robust ``cluster()`` variance ``D'D`` (D = dfbeta residuals summed by
+    cluster) and the number of clusters."""
+    res = cd.score_residuals(final)
+    dfb = res @ naive_var
+    ccode, clev = pd.factorize(np.asarray(cluster)[cd.order], sort=True)
+    G = len(clev)
+    D = np.column_stack([np.bincount(ccode, weights=dfb[:, j], minlength=G) for j in range(cd.p)])
+    return D.T @ D, G
+
+
+def _infinite_coefficients(final: dict, naive_var: np.ndarray, beta: np.ndarray,
+                           eps: float, names: list) -> np.ndarray:
+    """coxph.fit's check for a coefficient drifting to infinity (monotone likelihood):
+    the remaining Newton step |U V| exceeds eps and toler.inf |beta| (toler.inf = sqrt(eps))."""
+    infs = np.abs(final["U"] @ naive_var)
+    infinite = ((infs > eps) & (infs > np.sqrt(eps) * np.abs(beta))) | ~np.isfinite(beta)
+    if infinite.any():
+        warnings.warn("fit_cox: coefficient(s) may be infinite: "
+                      + ", ".join(np.asarray(names)[infinite]), RuntimeWarning, stacklevel=3)
+    return infinite
+
+
 def fit_cox(time, event, X, strata=None, cluster=None, ties: str = "efron",
             names=None, terms: dict | None = None, eps: float = 1e-9, max_iter: int = 20,
             init=None) -> CoxResult:
@@ -303,77 +403,22 @@ def fit_cox(time, event, X, strata=None, cluster=None, ties: str = "efron",
     """
     if ties not in ("efron", "breslow"):
         raise ValueError("ties must be 'efron' or 'breslow'")
-    time = np.asarray(time, float)
-    event = np.asarray(event).astype(float)
-    X = np.asarray(X, float)
-    if X.ndim == 1:
-        X = X[:, None]
+    time, event, X = _cox_arrays(time, event, X)
     n, p = X.shape
-    if not (time.size == event.size == n):
-        raise ValueError("fit_cox: time, event and X lengths differ")
-    if np.isnan(time).any() or np.isnan(X).any():
-        raise ValueError("fit_cox: missing values (drop incomplete rows first)")
     names = list(names) if names is not None else [f"x{j + 1}" for j in range(p)]
     terms = terms or {nm: [j] for j, nm in enumerate(names)}
     cd = _CoxData(time, event, X, strata, ties)
     beta = np.zeros(p) if init is None else np.asarray(init, float).copy()
-    ev0 = cd.evaluate(beta)
-    ll0 = ev0["loglik"]
-    try:
-        step = np.linalg.solve(ev0["I"], ev0["U"])
-        score = float(ev0["U"] @ step)
-    except np.linalg.LinAlgError:
-        step = np.linalg.lstsq(ev0["I"], ev0["U"], rcond=None)[0]
-        score = float(ev0["U"] @ step)
-    ll_old = ll0
-    newbeta = beta + step
-    halving = False
-    converged = False
-    it = 0
-    cur = ev0
-    for it in range(1, max_iter + 1):
-        cur = cd.evaluate(newbeta, keep=True)
-        ll = cur["loglik"]
-        if not halving and abs(1 - ll_old / ll) <= eps:
-            converged = True
-            break
-        if it == max_iter:
-            break
-        if ll < ll_old:
-            halving = True
-            newbeta = (newbeta + beta) / 2
-        else:
-            halving = False
-            ll_old = ll
-            beta = newbeta
-            newbeta = newbeta + np.linalg.solve(cur["I"], cur["U"])
-        cur = None                       # free this iteration's arrays before the next
-    if not converged:
-        warnings.warn("fit_cox: Newton-Raphson did not converge in max_iter iterations",
-                      RuntimeWarning, stacklevel=2)
-    beta = newbeta
-    final = cur if (cur is not None and cur is not ev0) else cd.evaluate(beta, keep=True)
+    beta, final, ll0, score, it, converged = _newton_raphson(cd, beta, eps, max_iter)
     naive_var = np.linalg.inv(final["I"])
     var = naive_var
     n_clusters = None
     robust_naive = None
     if cluster is not None:
-        res = cd.score_residuals(final)
-        dfb = res @ naive_var
-        ccode, clev = pd.factorize(np.asarray(cluster)[cd.order], sort=True)
-        G = len(clev)
-        D = np.column_stack([np.bincount(ccode, weights=dfb[:, j], minlength=G) for j in range(p)])
-        var = D.T @ D
+        var, n_clusters = _cluster_variance(cd, final, naive_var, cluster)
         robust_naive = naive_var
-        n_clusters = G
     ll = final["loglik"]
-    # coxph.fit's check for a coefficient drifting to infinity (monotone likelihood):
-    # the remaining Newton step |U V| exceeds eps and toler.inf |beta| (toler.inf = sqrt(eps))
-    infs = np.abs(final["U"] @ naive_var)
-    infinite = ((infs > eps) & (infs > np.sqrt(eps) * np.abs(beta))) | ~np.isfinite(beta)
-    if infinite.any():
-        warnings.warn("fit_cox: coefficient(s) may be infinite: "
-                      + ", ".join(np.asarray(names)[infinite]), RuntimeWarning, stacklevel=2)
+    infinite = _infinite_coefficients(final, naive_var, beta, eps, names)
     wald = float(beta @ np.linalg.solve(var, beta))
     return CoxResult(coef=beta, var=var, names=names, loglik=(ll0, ll),
                      lr_test=_chi(2 * (ll - ll0), p), wald_test=_chi(wald, p),
@@ -402,53 +447,45 @@ class ZphResult:
     transform: str = "km"
 
 
-def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True) -> ZphResult:
-    """Proportional-hazards test = ``cox.zph(fit, transform = "km")`` (survival >= 3.0).
-
-    The score test for adding ``x * g(t)`` (g = 1 - pooled KM(t-) centred at its
-    mean over events) at the fitted beta, per term (``terms`` of the fit; multi-
-    column terms get their joint df) and globally; scaled Schoenfeld residuals
-    ``beta + V^-1 schoenfeld`` with V the per-event average information, as R.
-    ``transform`` may also be ``"identity"``, ``"log"`` or ``"rank"``.
-    """
-    cd: _CoxData = fit._data
-    fin = fit._final
-    p = cd.p
+def _transformed_times(cd: _CoxData, transform: str) -> np.ndarray:
+    """g(t) before centring, per sorted row: ``km`` = 1 - pooled KM(t-), or the time
+    itself, its log or its rank."""
     t_sorted = cd.time
-    ev = cd.ev
     if transform == "km":
         km = kaplan_meier(t_sorted, cd.event)
-        ttimes = 1 - km.surv_before(t_sorted)
-    elif transform == "identity":
-        ttimes = t_sorted.copy()
-    elif transform == "log":
-        ttimes = np.log(t_sorted)
-    elif transform == "rank":
-        ttimes = stats.rankdata(t_sorted)
-    else:
-        raise ValueError(f"unknown transform {transform!r}")
-    g = ttimes - ttimes[ev].mean()
-    gb = g[cd.starts][cd.E]       # g at each death block
+        return 1 - km.surv_before(t_sorted)
+    if transform == "identity":
+        return t_sorted.copy()
+    if transform == "log":
+        return np.log(t_sorted)
+    if transform == "rank":
+        return stats.rankdata(t_sorted)
+    raise ValueError(f"unknown transform {transform!r}")
+
+
+def _information_by_death(cd: _CoxData, fin: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per death block: the information matrix (nE x p x p) and the weighted risk-set
+    mean of x summed over the block's deaths (Efron or Breslow), at the fitted beta."""
     S1, S2, a, e0 = fin["S1"], fin["S2"], fin["a"], fin["e0"]
     nE = cd.E.size
-    Ib = cd._sym(S2 * a[:, None], nE)
-    Ib -= np.einsum("b,bi,bj->bij", e0, S1, S1)
+    info = cd._sym(S2 * a[:, None], nE)
+    info -= np.einsum("b,bi,bj->bij", e0, S1, S1)
     if cd.efron:
         D1, D2, c, e1, e2 = fin["D1"], fin["D2"], fin["c"], fin["e1"], fin["e2"]
-        Ib -= cd._sym(D2 * c[:, None], nE)
+        info -= cd._sym(D2 * c[:, None], nE)
         t1 = np.einsum("b,bi,bj->bij", e1, S1, D1)
-        Ib += t1 + np.transpose(t1, (0, 2, 1))
-        Ib -= np.einsum("b,bi,bj->bij", e2, D1, D1)
+        info += t1 + np.transpose(t1, (0, 2, 1))
+        info -= np.einsum("b,bi,bj->bij", e2, D1, D1)
         msum = S1 * a[:, None] - D1 * c[:, None]
     else:
         msum = S1 * a[:, None]
-    I11 = Ib.sum(0)
-    I12 = np.einsum("b,bij->ij", gb, Ib)
-    I22 = np.einsum("b,bij->ij", gb * gb, Ib)
-    imat = np.block([[I11, I12], [I12.T, I22]])
-    u2 = gb @ (cd.sum_x_dead - msum)
-    names = fit.names
-    terms = fit.terms
+    return info, msum
+
+
+def _zph_tests(imat: np.ndarray, u2: np.ndarray, terms: dict, p: int,
+               global_test: bool) -> pd.DataFrame:
+    """Score tests of ``x * g(t)`` per term (joint df for multi-column terms) and
+    GLOBAL: ``term, chisq, df, p``."""
     rows = []
     for term, cols in terms.items():
         kk = list(range(p)) + [p + j for j in cols]
@@ -460,44 +497,60 @@ def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True) -> 
         rows.append(("GLOBAL", float(u @ np.linalg.solve(imat, u)), p))
     table = pd.DataFrame(rows, columns=["term", "chisq", "df"])
     table["p"] = stats.chi2.sf(table["chisq"], table["df"])
+    return table
 
-    # Schoenfeld residuals per event (sorted by stratum, time), Efron mean of means
-    C = np.zeros((cd.nb, p))
-    C[cd.E] = msum / cd.dE[:, None]
-    schoen = cd.X[ev] - C[cd.blk[ev]]
-    # used[s, j]: events in stratum s if column j is not constant in s
+
+def _events_where_varying(cd: _CoxData) -> np.ndarray:
+    """``used[s, j]``: the number of events in stratum s if column j is not constant in
+    s, else 0."""
+    p = cd.p
     nstrat = int(cd.scode.max()) + 1
-    ev_per_s = np.bincount(cd.scode[ev], minlength=nstrat).astype(float)
+    ev_per_s = np.bincount(cd.scode[cd.ev], minlength=nstrat).astype(float)
     xmin = np.full((nstrat, p), np.inf)
     xmax = np.full((nstrat, p), -np.inf)
     sfirst = np.r_[0, np.flatnonzero(cd.scode[1:] != cd.scode[:-1]) + 1]
     xmin[cd.scode[sfirst]] = np.minimum.reduceat(cd.X, sfirst, axis=0)
     xmax[cd.scode[sfirst]] = np.maximum.reduceat(cd.X, sfirst, axis=0)
-    used = np.where(xmax > xmin, ev_per_s[:, None], 0.0)
-    fcoef = fit.coef
-    term_names = list(terms.keys())
-    nterm = len(term_names)
-    multi = any(len(c) > 1 for c in terms.values())
-    wtmat = np.zeros((p, p))
-    for s in range(nstrat):
-        wtmat += np.minimum.outer(used[s], used[s])
-    vmean = I11 / np.where(wtmat == 0, 1.0, wtmat)
-    sres = schoen
-    if multi:
-        temp = np.zeros((p, nterm))
-        for i, (tn, cols) in enumerate(terms.items()):
+    return np.where(xmax > xmin, ev_per_s[:, None], 0.0)
+
+
+def _by_term(schoen, vmean, used, terms: dict, fcoef):
+    """Schoenfeld residuals, mean information and ``used`` per model term: columns in
+    term order, a multi-column term as the linear predictor of its columns."""
+    if any(len(c) > 1 for c in terms.values()):
+        temp = np.zeros((schoen.shape[1], len(terms)))
+        for i, cols in enumerate(terms.values()):
             if len(cols) == 1:
                 temp[cols[0], i] = 1.0
             else:
                 temp[cols, i] = fcoef[cols]
-        sres = schoen @ temp
-        vmean = temp.T @ vmean @ temp
-        used = used[:, [cols[0] for cols in terms.values()]]
-    else:
-        order_terms = [cols[0] for cols in terms.values()]
-        sres = schoen[:, order_terms]
-        vmean = vmean[np.ix_(order_terms, order_terms)]
-        used = used[:, order_terms]
+        return (schoen @ temp, temp.T @ vmean @ temp,
+                used[:, [cols[0] for cols in terms.values()]])
+    order_terms = [cols[0] for cols in terms.values()]
+    return (schoen[:, order_terms], vmean[np.ix_(order_terms, order_terms)],
+            used[:, order_terms])
+
+
+def _scaled_schoenfeld(cd: _CoxData, fit: CoxResult, msum: np.ndarray,
+                       info_total: np.ndarray) -> np.ndarray:
+    """Scaled Schoenfeld residuals per event (sorted by stratum, time), one column per
+    term: ``beta + V^-1 schoenfeld`` within each stratum, V the per-event average
+    information over the columns that vary there (NaN for the others), as R."""
+    p = cd.p
+    ev = cd.ev
+    C = np.zeros((cd.nb, p))
+    C[cd.E] = msum / cd.dE[:, None]              # Efron mean of means
+    schoen = cd.X[ev] - C[cd.blk[ev]]
+    used = _events_where_varying(cd)
+    nstrat = used.shape[0]
+    terms = fit.terms
+    fcoef = fit.coef
+    nterm = len(terms)
+    wtmat = np.zeros((p, p))
+    for s in range(nstrat):
+        wtmat += np.minimum.outer(used[s], used[s])
+    vmean = info_total / np.where(wtmat == 0, 1.0, wtmat)
+    sres, vmean, used = _by_term(schoen, vmean, used, terms, fcoef)
     sres = sres.copy()
     s_ev = cd.scode[ev]
     for s in range(nstrat):
@@ -513,9 +566,35 @@ def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True) -> 
             sres[np.ix_(rows_s, nk)] = np.nan
     for i, cols in enumerate(terms.values()):
         sres[:, i] += fcoef[cols[0]] if len(cols) == 1 else 1.0
-    resid = pd.DataFrame(sres, columns=term_names)
+    return sres
+
+
+def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True) -> ZphResult:
+    """Proportional-hazards test = ``cox.zph(fit, transform = "km")`` (survival >= 3.0).
+
+    The score test for adding ``x * g(t)`` (g = 1 - pooled KM(t-) centred at its
+    mean over events) at the fitted beta, per term (``terms`` of the fit; multi-
+    column terms get their joint df) and globally; scaled Schoenfeld residuals
+    ``beta + V^-1 schoenfeld`` with V the per-event average information, as R.
+    ``transform`` may also be ``"identity"``, ``"log"`` or ``"rank"``.
+    """
+    cd: _CoxData = fit._data
+    p = cd.p
+    ev = cd.ev
+    ttimes = _transformed_times(cd, transform)
+    g = ttimes - ttimes[ev].mean()
+    gb = g[cd.starts][cd.E]       # g at each death block
+    info, msum = _information_by_death(cd, fit._final)
+    I11 = info.sum(0)
+    I12 = np.einsum("b,bij->ij", gb, info)
+    I22 = np.einsum("b,bij->ij", gb * gb, info)
+    imat = np.block([[I11, I12], [I12.T, I22]])
+    u2 = gb @ (cd.sum_x_dead - msum)
+    table = _zph_tests(imat, u2, fit.terms, p, global_test)
+    sres = _scaled_schoenfeld(cd, fit, msum, I11)
+    resid = pd.DataFrame(sres, columns=list(fit.terms.keys()))
     resid.insert(0, "transformed_time", ttimes[ev])
-    resid.insert(0, "time", t_sorted[ev])
+    resid.insert(0, "time", cd.time[ev])
     if cd.strata_levels is not None:
-        resid.insert(0, "strata", np.asarray(cd.strata_levels, dtype=object)[s_ev])
+        resid.insert(0, "strata", np.asarray(cd.strata_levels, dtype=object)[cd.scode[ev]])
     return ZphResult(table=table, residuals=resid, transform=transform)

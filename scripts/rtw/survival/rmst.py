@@ -38,7 +38,6 @@ def rmst_from_fit(fit: KMFit, tau: float) -> dict:
         temptime = np.r_[time[keep], tau]
         tempsurv = np.r_[surv[keep], surv[keep][-1]]
         hh = np.r_[hh[keep], 0.0]
-    n = temptime.size
     delta = np.diff(np.r_[0.0, temptime])
     rect = delta * np.r_[1.0, tempsurv[:-1]]
     varmean = float(np.sum(np.cumsum(rect[1:][::-1]) ** 2 * hh[::-1][1:]))

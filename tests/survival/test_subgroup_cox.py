@@ -1,5 +1,6 @@
-"""Cox arm-by-subgroup analysis (``subgroup_cox``: rtw.models.subgroups.cox_fitter and
-rtw.models.runner.run_subgroups) against R ``survival::coxph`` 3.5-3.
+"""Cox arm-by-subgroup analysis (``subgroup_cox``: rtw.survival.subgroups.cox_fitter and
+subgroup_cox_rows, written by rtw.survival.runner.run_time_to_event) against R
+``survival::coxph`` 3.5-3.
 
 Reference: ``tests/models/reference/subgroup_cox.R`` ->
 ``expected/subgroup_cox.csv``, on the pipeline's generator data sets
@@ -16,12 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtw.models import runner as R
 from rtw.models import subgroups as sg
+from rtw.survival import subgroups as ssg
+from rtw.survival.runner import run_time_to_event
 from _regression_ref import CONFIG, ref
 
 F = "subgroup_cox.csv"
-SURV = Path(__file__).resolve().parents[1] / "survival" / "reference" / "data"
+SURV = Path(__file__).resolve().parent / "reference" / "data"
 CASES = [(c, n) for c in ("condition_group", "absence_group") for n in ("wave", "720")]
 
 
@@ -43,7 +45,7 @@ def test_subgroup_cox_matches_R_anova_coxph(column, name, cluster):
     vcov(coxph(..., cluster = practice)) (robust; LR test model-based either way)."""
     d = _data(name)
     adj = ["condition_group", "days_off_before"]
-    res = sg.subgroup_analysis(d, CONFIG, column, sg.cox_fitter("rtw_time", "ev", cluster),
+    res = sg.subgroup_analysis(d, CONFIG, column, ssg.cox_fitter("rtw_time", "ev", cluster),
                                required=["rtw_time", "ev"], adjust=adj, intercept=False,
                                events="ev", extra_columns=[cluster] if cluster else [])
     m = f"subgroup_cox_{column}_{name}"
@@ -80,13 +82,19 @@ def _config(**kw):
     return cfg
 
 
-def test_run_subgroups_writes_subgroup_cox_rows_as_R():
-    """run_subgroups on the WAVE generator data (config defaults: cluster-robust by practice)
-    gives subgroup_cox rows for the first time-to-event outcome only: HR = exp(coef) with
-    the coxph(cluster = practice) SE and Wald CIs at every conf level; the interaction row
-    carries anova(coxph(m0), coxph(m1)) chi-square and p."""
+def _estimates(d: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """The survival runner's estimates of every configured time-to-event outcome."""
+    return pd.concat([run_time_to_event(d, cfg, o)["estimates"]
+                      for o in cfg["outcomes"]["time_to_event"]], ignore_index=True)
+
+
+def test_survival_runner_writes_subgroup_cox_rows_as_R():
+    """run_time_to_event on the WAVE generator data (config defaults: cluster-robust by
+    practice) gives subgroup_cox rows for the first time-to-event outcome only: HR =
+    exp(coef) with the coxph(cluster = practice) SE and Wald CIs at every conf level; the
+    interaction row carries anova(coxph(m0), coxph(m1)) chi-square and p."""
     d = _data("wave")
-    out = R.run_subgroups(d, _config())
+    out = _estimates(d, _config())
     cox = out[out["analysis"] == "subgroup_cox"]
     assert set(cox["outcome"]) == {"first_rtw"}
     assert set(cox.loc[cox["term"].str.startswith("subgroup="), "conf_level"]) == {0.95, 0.80}
@@ -116,14 +124,17 @@ def test_run_subgroups_writes_subgroup_cox_rows_as_R():
 
 
 def test_model_based_se_without_cluster_and_no_rows_without_time_to_event():
-    """practice_effect: none -> model-based SE (vcov(m1)); no time_to_event outcome -> no
-    subgroup_cox rows."""
+    """practice_effect: none -> model-based SE (vcov(m1)); no time_to_event outcome in the
+    config (or no subgroups) -> no subgroup_cox rows."""
     d = _data("720")
-    out = R.run_subgroups(d, _config(practice_effect="none"))
+    out = _estimates(d, _config(practice_effect="none"))
     r = out[(out["analysis"] == "subgroup_cox")
             & (out["term"] == "subgroup=condition_group:other")].iloc[0]
     assert r["std_error"] == pytest.approx(
         ref(F, "subgroup_cox_condition_group_720", "se", "level=other")[0], rel=1e-6)
+    first = _config()["outcomes"]["time_to_event"][0]
     cfg = _config()
     cfg["outcomes"] = {}
-    assert R.run_subgroups(d, cfg).empty
+    assert ssg.subgroup_cox_rows(d, cfg, first) == []
+    assert "subgroup_cox" not in set(run_time_to_event(d, cfg, first)["estimates"]["analysis"])
+    assert ssg.subgroup_cox_rows(d, _config(subgroups=[]), first) == []
