@@ -1,0 +1,120 @@
+"""Distribution of days off work over follow-up: one histogram panel per arm.
+
+Only descriptive binning is computed here (``numpy.histogram``), with the mean,
+SD and median of each arm printed in its panel.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import matplotlib
+import numpy as np
+import pandas as pd
+
+from rtw.report import fmt, style
+from rtw.report.figure_common import check_arms, pyplot, styled, thinned_tick_labels
+
+
+def _histogram_edges(x: pd.Series, count_cfg: Mapping, config: Mapping,
+                     bin_days: int) -> np.ndarray:
+    """Bin edges ``0, w, 2w, ...`` up to the window end (``exposure_days``, else
+    ``trial.followup_days``, else the largest value; never below the largest value)."""
+    end = float(count_cfg.get("exposure_days") or (config.get("trial") or {}).get("followup_days")
+                or np.nanmax(x))
+    end = max(end, float(np.nanmax(x)) if x.notna().any() else end)
+    edges = np.arange(0, end + bin_days, bin_days, dtype=float)
+    if edges[-1] < end:
+        edges = np.append(edges, end)
+    return edges
+
+
+def _draw_days_off_panel(ax, arm: str, st, values: pd.Series, edges: np.ndarray) -> tuple:
+    """Histogram of one arm in percent of its participants with the outcome, mean (dashed) and
+    median (dotted) lines, and a summary text.  Returns ``(bin rows, summary row)``."""
+    ok = values.dropna().to_numpy(float)
+    counts, _ = np.histogram(ok, bins=edges)
+    pct = 100.0 * counts / len(ok) if len(ok) else counts * 0.0
+    ax.bar(edges[:-1], pct, width=np.diff(edges), align="edge", color=st.colour, alpha=0.55,
+           edgecolor="black", linewidth=0.4, hatch=st.hatch or None, gid=f"hist:{arm}")
+    bins_rows = [{"arm": arm, "left": edges[i], "right": edges[i + 1], "count": int(counts[i]),
+                  "percent": float(pct[i])} for i in range(len(counts))]
+    if len(ok):
+        mean, med = float(ok.mean()), float(np.median(ok))
+        sd = float(ok.std(ddof=1)) if len(ok) > 1 else np.nan
+        ax.axvline(mean, color="black", lw=0.8, linestyle="--")
+        ax.axvline(med, color="black", lw=0.8, linestyle=":")
+    else:
+        mean = med = sd = np.nan
+    n_miss = int(values.isna().sum())
+    summary = {"arm": arm, "n": len(ok), "n_missing": n_miss, "mean": mean, "sd": sd,
+               "median": med}
+    txt = (f"{st.name}\nn = {len(ok)}" + (f" ({n_miss} missing)" if n_miss else "")
+           + f"\nmean {fmt.fmt_num(mean, 1)} (SD {fmt.fmt_num(sd, 1)})"
+           + f"\nmedian {fmt.fmt_num(med, 0)}")
+    ax.text(0.98, 0.95, txt, transform=ax.transAxes, ha="right", va="top")
+    ax.set_ylabel("Participants (%)")
+    return bins_rows, summary
+
+
+def _days_axis(ax, edges: np.ndarray, label: str) -> None:
+    """Days axis of the bottom panel: ticks every 28 days, plus the end when 14 or more past."""
+    ax.set_xlabel(label)
+    ax.set_xlim(0, edges[-1])
+    ticks = list(np.arange(0, edges[-1] + 1e-9, 28.0))
+    if edges[-1] - ticks[-1] >= 14:
+        ticks.append(float(edges[-1]))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(thinned_tick_labels(ticks, edges[-1], 0.06))
+
+
+@styled
+def days_off_distribution(df: pd.DataFrame, config: Mapping, *, value: str | None = None,
+                          bin_days: int = 7, arm_col: str = "arm"):
+    """Distribution of days off work over follow-up, one histogram panel per arm.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Analysis dataset (one row per participant).
+    config : mapping
+        ``outcomes.count.value`` (column), ``outcomes.count.exposure_days``
+        (axis end), arms.
+    value : str, optional
+        Column to draw (default the primary outcome).
+    bin_days : int
+        Bin width in days; bins ``[0, w), [w, 2w), ...``, the last one
+        closed at the window end (numpy histogram convention).
+    arm_col : str
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        Panels share axes; y is the percentage of the arm's participants with
+        the outcome; dashed line at the mean, dotted at the median; missing
+        counts noted in the panel.
+    drawn : dict
+        ``bins``: arm, left, right, count, percent; ``summary``: arm, n,
+        n_missing, mean, sd, median.
+    """
+    plt = pyplot()
+    count_cfg = (config.get("outcomes") or {}).get("count") or {}
+    value = value or count_cfg.get("value", "days_off_6m")
+    check_arms(df, config, "days_off_distribution", arm_col)
+    arms = style.arm_order(config)
+    styles = style.arm_styles(config)
+    x = pd.to_numeric(df[value], errors="coerce")
+    edges = _histogram_edges(x, count_cfg, config, bin_days)
+    fig, axes = plt.subplots(len(arms), 1, sharex=True, sharey=True,
+                             figsize=style.figsize("single", 28 + 30 * len(arms)), squeeze=False)
+    bins_rows, summ = [], []
+    for ax, a in zip(axes[:, 0], arms):
+        rows, summary = _draw_days_off_panel(ax, a, styles[a], x[df[arm_col].astype(str) == a],
+                                             edges)
+        bins_rows += rows
+        summ.append(summary)
+    _days_axis(axes[-1, 0], edges, f"{count_cfg.get('label', value)}")
+    handles = [matplotlib.lines.Line2D([], [], color="black", lw=0.8, linestyle="--", label="Mean"),
+               matplotlib.lines.Line2D([], [], color="black", lw=0.8, linestyle=":", label="Median")]
+    fig.legend(handles=handles, loc="upper center", ncol=2, bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig, {"bins": pd.DataFrame(bins_rows), "summary": pd.DataFrame(summ)}

@@ -1,0 +1,88 @@
+"""What the figure modules of the report room share.
+
+The project style around every figure function (:func:`styled`), pyplot on
+demand, config look-ups (an outcome's entry, the confidence level, tau), the
+check that data arms are config arms, and thinned tick labels.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Mapping
+
+import pandas as pd
+
+from rtw.report import fmt, style
+
+
+def styled(func):
+    """Draw inside the project style, whatever the caller's rcParams."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with style.context():
+            return func(*args, **kwargs)
+    return wrapper
+
+
+def pyplot():
+    """``matplotlib.pyplot``, imported when a figure is made."""
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def outcome_config(config: Mapping, outcome: str) -> dict:
+    """The config entry of ``outcome`` (time-to-event, continuous, binary or count).
+
+    Returns ``{"name": outcome, "label": outcome}`` when config has none.
+    """
+    for kind in ("time_to_event", "continuous", "binary"):
+        for o in (config.get("outcomes") or {}).get(kind) or []:
+            if o.get("name") == outcome:
+                return dict(o)
+    c = (config.get("outcomes") or {}).get("count") or {}
+    if c.get("name") == outcome:
+        return dict(c)
+    return {"name": outcome, "label": outcome}
+
+
+def chosen_conf_level(config: Mapping, conf_level=None) -> float:
+    """``conf_level`` when given, else the first config ``conf_levels`` (default 0.95)."""
+    if conf_level is not None:
+        return float(conf_level)
+    return float((config.get("conf_levels") or [0.95])[0])
+
+
+def rows_at_conf_level(df: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Rows of ``df`` at ``level`` when ``df`` holds several confidence levels."""
+    if "conf_level" not in df.columns or df["conf_level"].nunique(dropna=False) <= 1:
+        return df
+    m = (pd.to_numeric(df["conf_level"], errors="coerce") - level).abs() < 1e-9
+    if not m.any():
+        raise ValueError(f"no rows at conf_level {level}; have {sorted(df['conf_level'].unique())}")
+    return df[m]
+
+
+def check_arms(df: pd.DataFrame, config: Mapping, what: str, col: str = "arm") -> None:
+    """Raise ValueError naming the arm labels of ``df[col]`` that config ``trial.arms`` lacks."""
+    arms = style.arm_order(config)
+    unknown = sorted(set(df[col].dropna().astype(str)) - set(arms))
+    if unknown:
+        raise ValueError(f"{what}: arm labels {unknown} not in config trial.arms {arms}")
+
+
+def outcome_tau(config: Mapping, outcome: str, default=None):
+    """The outcome's ``tau``, else ``trial.followup_days``, else ``default`` (float or None)."""
+    o = outcome_config(config, outcome)
+    t = o.get("tau", (config.get("trial") or {}).get("followup_days", default))
+    return None if t is None else float(t)
+
+
+def thinned_tick_labels(ticks, x_end, min_gap: float = 0.09) -> list:
+    """Tick labels, blanking a label too close to the next kept one (the last is kept)."""
+    labels = [fmt.fmt_num(t, 0) for t in ticks]
+    kept = None
+    for i in range(len(ticks) - 1, -1, -1):
+        if kept is not None and (kept - ticks[i]) < min_gap * x_end:
+            labels[i] = ""
+        else:
+            kept = ticks[i]
+    return labels
