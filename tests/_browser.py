@@ -1,6 +1,6 @@
 """A minimal headless-Chromium driver over the DevTools protocol (``--remote-debugging-pipe``),
 standard library only: open a page, collect console errors and uncaught exceptions, run
-JavaScript, take a screenshot.  Used by tests/test_report.py."""
+JavaScript, take a screenshot.  Used by tests/workflow/test_report.py."""
 from __future__ import annotations
 
 import base64

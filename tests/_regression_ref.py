@@ -22,8 +22,11 @@ def data(name: str) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=None)
-def _expected(file: str) -> pd.DataFrame:
-    return pd.read_csv(REF / "expected" / file, dtype={"value": str})
+def _expected(file) -> pd.DataFrame:
+    """A stored R output of this folder (a file name), or at a path given as a ``Path``
+    (the same long format kept by another room's reference folder)."""
+    path = file if isinstance(file, Path) else REF / "expected" / file
+    return pd.read_csv(path, dtype={"value": str})
 
 
 def ref(file: str, model: str, quantity: str, term: str | None = None) -> np.ndarray:

@@ -2,7 +2,7 @@
 subgroup_cox_rows, written by rtw.survival.runner.run_time_to_event) against R
 ``survival::coxph`` 3.5-3.
 
-Reference: ``tests/models/reference/subgroup_cox.R`` ->
+Reference: ``tests/survival/reference/subgroup_cox.R`` ->
 ``expected/subgroup_cox.csv``, on the pipeline's generator data sets
 ``tests/survival/reference/data/generator_{wave,720}.csv``.  Event = ``rtw_event == 1``
 (competing event 2 censored: cause-specific Cox); Efron ties; adjustment
@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtw.models import subgroups as sg
+from rtw.core import subgroups as sg
 from rtw.survival import subgroups as ssg
 from rtw.survival.runner import run_time_to_event
 from _regression_ref import CONFIG, ref
 
-F = "subgroup_cox.csv"
 SURV = Path(__file__).resolve().parent / "reference" / "data"
+F = SURV.parent / "expected" / "subgroup_cox.csv"
 CASES = [(c, n) for c in ("condition_group", "absence_group") for n in ("wave", "720")]
 
 

@@ -3,7 +3,7 @@ analysis ``subgroup_cox``).
 
 :func:`cox_fitter` plugs the Cox model (``survival::coxph``; design without
 intercept; log partial likelihood as ``loglik``) into the generic subgroup engine
-:func:`rtw.models.subgroups.subgroup_analysis`, so the interaction test is
+:func:`rtw.core.subgroups.subgroup_analysis`, so the interaction test is
 ``anova(coxph(m0), coxph(m1))``.  :func:`subgroup_cox_rows` gives the rows that
 :func:`rtw.survival.runner.run_time_to_event` adds to the estimates of the
 first ``outcomes.time_to_event`` entry when ``subgroups`` are configured:
@@ -24,7 +24,7 @@ import pandas as pd
 
 from rtw.core import modelframe as mf
 from rtw.core.estimates import make_rows
-from rtw.models import subgroups as sg
+from rtw.core import subgroups as sg
 from rtw.survival.cox import fit_cox
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 #!/usr/bin/env Rscript
-# Reference values for the regression tests (tests/test_counts.py etc.).
+# Reference values for the regression tests (tests/models/test_counts.py etc.).
 #
 # Run from the repository root:
 #   Rscript tests/models/reference/make_reference.R
@@ -358,7 +358,7 @@ flush("delivery.csv")
 # [days_off_before], practice_effect cluster_robust, cluster practice), i.e. every model is
 # adjusted for condition_group + days_off_before (+ the outcome's baseline); arm 1 =
 # vocational_advice (usual_care = reference); condition_group reference = first sorted
-# level (mental_health).  Checked by tests/test_generator_references.py.
+# level (mental_health).  Checked by tests/data/test_generator_references.py.
 for (nm in c("generator_wave", "generator_720")) {
   d <- prep(dd(paste0(nm, ".csv")))
   # rtw.models.runner.run_primary: nb_primary

@@ -1,4 +1,4 @@
-# Reference values for the survival tests (tests/test_km.py, test_logrank.py, test_cox.py,
+# Reference values for the survival tests (tests/survival/test_km.py, test_logrank.py, test_cox.py,
 # test_rmst.py, test_competing.py, test_interval.py, test_generator_references.py).
 #
 # Regenerate from the repository root:
@@ -198,7 +198,7 @@ wj(list(km = km_ref(ti$time, ti$event, ti$arm, 10, c(3, 5, 7, 12)),
 # ---- synthetic trials from the project's own generator (tests/data/generator_data.py:
 #      simulate_trial -> clean_tables -> derive_analysis): 14-day SMS ties, 10 practices,
 #      censoring at day 0, competing event (status 2), interval bounds, sustained RTW.
-#      What rtw.survival.runner.run_time_to_event fits under config/config.yaml (tests/test_generator_references.py).
+#      What rtw.survival.runner.run_time_to_event fits under config/config.yaml (tests/data/test_generator_references.py).
 gen_cif <- function(time, status, arm, times) {
   ci <- cuminc(time, status, arm)
   tp <- timepoints(ci, times)

@@ -1,6 +1,6 @@
-# Reference values for subgroup_cox (rtw.models.runner.run_subgroups, rtw.models.subgroups.cox_fitter).
-# Run from the repository root:  Rscript tests/models/reference/subgroup_cox.R
-# Writes tests/models/reference/expected/subgroup_cox.csv (model, term, quantity, value;
+# Reference values for subgroup_cox (rtw.survival.subgroups: cox_fitter, subgroup_cox_rows).
+# Run from the repository root:  Rscript tests/survival/reference/subgroup_cox.R
+# Writes tests/survival/reference/expected/subgroup_cox.csv (model, term, quantity, value;
 # 17 significant digits).  Inputs: the pipeline's own generator data sets in
 # tests/survival/reference/data/generator_{wave,720}.csv (config/config.yaml defaults).
 #
@@ -59,6 +59,6 @@ for (nm in c("wave", "720")) {
   }
 }
 res <- do.call(rbind, out)
-write.csv(res, file.path(here, "models", "reference", "expected", "subgroup_cox.csv"), row.names = FALSE,
+write.csv(res, file.path(here, "survival", "reference", "expected", "subgroup_cox.csv"), row.names = FALSE,
           quote = TRUE)
 cat("wrote", nrow(res), "rows\n")
