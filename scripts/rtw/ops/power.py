@@ -49,7 +49,9 @@ from __future__ import annotations
 
 import logging
 import math
-from rtw.core.stats import p_two_sided, wald_power
+
+# numpy, scipy and the engines are imported inside the functions: workflow/rules/simulation.smk
+# imports this module whenever the workflow is parsed, so a no-op run must not pay for them.
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +256,7 @@ def analyse_primary(data: dict, a: dict) -> dict:
     import numpy as np
     import pandas as pd
 
+    from rtw.core.stats import p_two_sided
     from rtw.models import counts
     X, y, names, cluster = _design(data, a)
     fit = counts.fit_nb(pd.DataFrame(X, columns=names), y)
@@ -276,6 +279,7 @@ def analyse_cox(data: dict) -> dict:
     """Cox model of time to first RTW on arm (Efron, model-based SE; competing event censored)."""
     import numpy as np
 
+    from rtw.core.stats import p_two_sided
     from rtw.survival.cox import fit_cox
     fit = fit_cox(data["rtw_time"], (data["rtw_event"] == 1).astype(float),
                   np.asarray(data["arm"], float)[:, None], names=["arm"])
@@ -356,6 +360,7 @@ def analytic_power(n_per_arm, mu0: float, irr: float, theta: float, alpha: float
     n = n_per_arm * (1.0 - attrition)
     mu1 = mu0 * irr
     sd = math.sqrt((1 / mu0 + 1 / mu1 + 2 / theta) / n)
+    from rtw.core.stats import wald_power
     return wald_power(math.log(irr) / sd, alpha)
 
 
