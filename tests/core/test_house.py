@@ -102,3 +102,19 @@ def test_engines_do_not_import_presentation_or_operations(room):
     for p in sorted((LIB / room).glob("*.py")):
         bad = {m for m in _imports_of(p) if m.split(".")[1] in ("report", "ops")}
         assert not bad, f"{p.relative_to(LIB)} imports {bad}"
+
+
+def test_what_the_workflow_imports_at_parse_time_is_light():
+    """Every snakemake call (a no-op too, and each SLURM job) parses the workflow, which
+    imports these modules: they must not pull in numpy's heavy users (scipy, pandas,
+    matplotlib), which cost ~1 s."""
+    import subprocess
+    import sys
+    smk = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "workflow" / "rules").glob("*.smk"))
+    mods = sorted(set(re.findall(r"^\s*from (rtw[\w.]*) import", smk, re.M)))
+    assert "rtw.core.config" in mods and "rtw.ops.power" in mods, mods
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in mods)
+            + "print(sorted(m for m in ('scipy', 'pandas', 'matplotlib') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]", f"parse-time imports {mods} load {r.stdout.strip()}"
