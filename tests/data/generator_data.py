@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import copy
 import io
-import sys
 import tempfile
 from pathlib import Path
 

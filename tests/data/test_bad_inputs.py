@@ -96,8 +96,8 @@ def test_control_arm_label_absent_from_data(raw):
     # with the data relabelled so that only the intervention arm remains, the absent control is named
     _edit(raw, "baseline", lambda d: d.assign(arm="vocational_advice"))
     cfg2 = default_config()
-    e = _expect(raw, "control arm label from config is absent", cfg=cfg2, column="arm",
-                value="usual_care")
+    _expect(raw, "control arm label from config is absent", cfg=cfg2, column="arm",
+            value="usual_care")
 
 
 def test_sms_for_participant_never_randomised(raw):

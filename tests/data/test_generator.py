@@ -8,7 +8,6 @@ import pytest
 from helpers import SCHEMAS, default_config, write_synthetic
 from rtw.data.cleaning import clean_tables
 from rtw.data.derivation import derive_analysis
-from rtw.core.io import read_table
 from rtw.data.generator import TABLES, params_from_config, simulate_primary, simulate_trial
 
 

@@ -2,9 +2,7 @@
 bad input leaving nothing behind, and `snakemake --lint`)."""
 from __future__ import annotations
 
-import copy
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -59,15 +59,9 @@ def consort_diagram(consort_df: pd.DataFrame, config: Mapping):
 
     Parameters
     ----------
-    consort_df : pandas.DataFrame
-        Columns ``stage_order, stage, arm, n, reason``; stages ``invited``,
-        ``responded``, ``assessed_eligible``, ``not_eligible`` (reason rows
-        plus a total with empty reason), ``declined``, ``randomised``,
-        ``allocated``, ``received_intervention``, ``withdrawn`` (reason rows
-        plus total), ``analysed_primary``, ``missing_primary``.  Absent
-        stages are left out of the diagram.
-    config : mapping
-        Arm order and names.
+    consort_df, config
+        As :func:`rtw.report.consort.consort_layout` (the consort table's columns and
+        stages; arm order and names, reason labels).
 
     Returns
     -------

@@ -65,15 +65,23 @@ def _km_steps(cur: pd.DataFrame, arm: str, cumulative: bool) -> _KMSteps:
     return _KMSteps(frame=d, time=t, surv=s, y=y, lower=ylo, upper=yhi)
 
 
+def _curve_rows(curves: pd.DataFrame, config: Mapping, outcome: str, conf_level, what: str,
+                rows_word: str) -> pd.DataFrame:
+    """Rows of ``outcome`` at the chosen CI level, both arms checked (``what`` names the
+    figure in errors)."""
+    level = chosen_conf_level(config, conf_level)
+    cur = curves[curves["outcome"].astype(str) == outcome]
+    if not len(cur):
+        raise ValueError(f"{what}: no {rows_word} for outcome {outcome!r}")
+    cur = rows_at_conf_level(cur, level)
+    check_arms(cur, config, what)
+    return cur
+
+
 def _km_rows(km_curves: pd.DataFrame, km_at_risk: pd.DataFrame, config: Mapping, outcome: str,
              conf_level) -> tuple:
     """``(curve rows at the CI level, at-risk rows)`` of ``outcome``, arms checked."""
-    level = chosen_conf_level(config, conf_level)
-    cur = km_curves[km_curves["outcome"].astype(str) == outcome]
-    if not len(cur):
-        raise ValueError(f"km_plot: no curve rows for outcome {outcome!r}")
-    cur = rows_at_conf_level(cur, level)
-    check_arms(cur, config, "km_plot")
+    cur = _curve_rows(km_curves, config, outcome, conf_level, "km_plot", "curve rows")
     risk = km_at_risk[km_at_risk["outcome"].astype(str) == outcome]
     check_arms(risk, config, "km_plot (at risk)")
     return cur, risk
@@ -272,12 +280,7 @@ def cif_plot(cif_curves: pd.DataFrame, config: Mapping, outcome: str, *,
         ``curves``: cause, arm, time, y, lower, upper as drawn.
     """
     plt = pyplot()
-    level = chosen_conf_level(config, conf_level)
-    cur = cif_curves[cif_curves["outcome"].astype(str) == outcome]
-    if not len(cur):
-        raise ValueError(f"cif_plot: no rows for outcome {outcome!r}")
-    cur = rows_at_conf_level(cur, level)
-    check_arms(cur, config, "cif_plot")
+    cur = _curve_rows(cif_curves, config, outcome, conf_level, "cif_plot", "rows")
     styles = style.arm_styles(config)
     arms = [a for a in style.arm_order(config) if a in set(cur["arm"].astype(str))]
     causes = ["event"] + (["competing"] if competing and (cur["cause"] == "competing").any() else [])
