@@ -128,3 +128,35 @@ def test_static_modules_contain_what_importing_loads(module):
     loaded = set(json.loads(r.stdout.strip().splitlines()[-1]))
     static = deps.module_closure([module], SCRIPTS) | set(deps._with_parents(module))
     assert loaded <= static, f"{module} loads modules the rules would not list: {loaded - static}"
+
+
+def test_import_cache_gives_the_same_files_and_notices_an_edit(toy, tmp_path):
+    cache_file = tmp_path / "cache" / "deps.json"
+    plain = deps.script_library_files(toy / "entry.py", toy)
+    cache = deps.ImportCache(cache_file)
+    assert deps.script_library_files(toy / "entry.py", toy, cache) == plain
+    cache.save()
+    assert cache_file.is_file()
+    # a new process reads the cache: same answer without parsing again
+    again = deps.ImportCache(cache_file)
+    assert deps.script_library_files(toy / "entry.py", toy, again) == plain
+    assert not again.dirty, "unchanged files were parsed again"
+    # an edited file (same size, same second) is parsed again: its content hash changed
+    (toy / "rtw/c/unused.py").write_text("from rtw.a import one\n")
+    seven = toy / "rtw/c/seven.py"
+    seven.write_text("from rtw.c import unused\n")
+    edited = deps.ImportCache(cache_file)
+    mods = deps.script_modules(toy / "entry.py", toy, edited)
+    assert "rtw.c.unused" in mods and edited.dirty
+    assert mods == deps.script_modules(toy / "entry.py", toy)
+
+
+def test_a_damaged_import_cache_is_ignored(toy, tmp_path):
+    cache_file = tmp_path / "deps.json"
+    cache_file.write_text("{not json")
+    cache = deps.ImportCache(cache_file)
+    assert deps.script_library_files(toy / "entry.py", toy, cache) == \
+        deps.script_library_files(toy / "entry.py", toy)
+    cache.save()
+    import json
+    assert json.loads(cache_file.read_text())

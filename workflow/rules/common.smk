@@ -8,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 # first, so the Snakefile of a checkout always plans with that checkout's code.
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from rtw.core.config import ConfigError, analysis_config, normalise  # noqa: E402
-from rtw.core.deps import script_library_files  # noqa: E402
+from rtw.core.deps import ImportCache, script_library_files  # noqa: E402
 from rtw.report.text import survival_figure_keys, table_keys, trial_figure_keys  # noqa: E402
 
 try:
@@ -37,11 +37,17 @@ if SOURCE == "table" and not CFG["data"].get("table"):
 _SCRIPTS = Path(workflow.basedir) / "scripts"
 
 
+_DEPS_CACHE = ImportCache(Path(".snakemake") / "rtw-code-deps.json")
+
+
 def lib(script):
     """Library files that entry script ``scripts/<script>.py`` runs (its imports, followed
     through the library with ``ast``: rtw.core.deps), so a change to one of them reruns the
-    rule and a change elsewhere does not."""
-    return script_library_files(_SCRIPTS / f"{script}.py", _SCRIPTS)
+    rule and a change elsewhere does not.  Each file's imports are cached by content hash in
+    .snakemake/ (a no-op run does not parse the library again)."""
+    files = script_library_files(_SCRIPTS / f"{script}.py", _SCRIPTS, _DEPS_CACHE)
+    _DEPS_CACHE.save()
+    return files
 
 
 def repo_of(lib_files):
