@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 PACKAGE = "rtw"
@@ -102,23 +101,17 @@ def imported_modules(source: str, lib_root: Path, current: str | None = None,
     return found
 
 
-@lru_cache(maxsize=None)
-def _module_imports(lib_root: str, path: str, mtime_ns: int) -> frozenset:
-    current, is_pkg = _module_name(Path(lib_root), Path(path))
-    text = Path(path).read_text(encoding="utf-8")
-    return frozenset(imported_modules(text, Path(lib_root), current, is_pkg))
-
-
 class ImportCache:
     """The imports of each library file, kept on disk between Snakemake runs.
 
     Parsing the library costs ~0.1 s on every ``snakemake`` call (a no-op too); the
     cache keeps each file's imports under the SHA-256 of its content, so an edited
     file is parsed again and an unchanged one is not.  Written atomically (SLURM jobs
-    parse the workflow concurrently); an unreadable cache is ignored.
+    parse the workflow concurrently); an unreadable cache is ignored.  Without a
+    ``path`` it lives in memory only (what a call without a cache uses).
     """
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None = None):
         self.path = Path(path) if path else None
         self.dirty = False
         self.entries: dict = {}
@@ -155,6 +148,9 @@ class ImportCache:
             pass
 
 
+_IN_MEMORY = ImportCache()
+
+
 def module_closure(modules, lib_root: Path, cache: ImportCache | None = None) -> set[str]:
     """Every library module reachable by imports from ``modules`` (themselves included)."""
     seen: set[str] = set()
@@ -167,10 +163,7 @@ def module_closure(modules, lib_root: Path, cache: ImportCache | None = None) ->
         if f is None:
             continue
         seen.add(m)
-        if cache is not None:
-            todo += cache.imports(lib_root, f)
-        else:
-            todo += _module_imports(str(lib_root), str(f), f.stat().st_mtime_ns)
+        todo += (cache if cache is not None else _IN_MEMORY).imports(lib_root, f)
     return seen
 
 
