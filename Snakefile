@@ -2,7 +2,7 @@
 # Wiring only: statistics live in scripts/rtw/.
 import os
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -11,9 +11,6 @@ min_version("9.0")
 # merged into it), so a bring-your-own table runs only the outcomes it names.
 if not workflow.overwrite_configfiles:
     configfile: os.path.join(workflow.basedir, "config", "config.yaml")
-
-
-validate(config, "workflow/schemas/config.schema.yaml")
 
 
 report: "workflow/report/workflow.rst"

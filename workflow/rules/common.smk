@@ -7,14 +7,14 @@ from snakemake.exceptions import WorkflowError
 # The workflow's own library (scripts/rtw, installed by requirements.txt as `-e .`) comes
 # first, so the Snakefile of a checkout always plans with that checkout's code.
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
-from rtw.core.config import ConfigError, analysis_config, normalise  # noqa: E402
+from rtw.core.config import ConfigError, analysis_config, config_source, load  # noqa: E402
 from rtw.core.deps import ImportCache, script_library_files  # noqa: E402
 from rtw.report.text import survival_figure_keys, table_keys, trial_figure_keys  # noqa: E402
 
 try:
-    CFG = normalise(config)
+    CFG = load(config, source=config_source(workflow.configfiles))
 except ConfigError as e:
-    raise WorkflowError(f"config error: {e}")
+    raise WorkflowError(str(e))
 
 # Config seen by all steps after the data step. In blinded mode the arms are
 # relabelled A/B there (and in the analysis dataset), so no output carries a

@@ -80,6 +80,19 @@ def _roles_in_references(cfg: dict) -> None:
         sg["column"] = ren.get(sg["column"], sg["column"])
 
 
+def load(config: dict, source: str = "config") -> dict:
+    """The SAP as the library reads it: ``config`` validated against the schema, every
+    default filled in from the schema (:func:`rtw.core.validation.validate`), then
+    :func:`normalise`\ d.  ``source`` names the config file(s) in error messages."""
+    from rtw.core.validation import validate
+    return normalise(validate(config, source=source))
+
+
+def config_source(configfiles) -> str:
+    """How error messages name the config: ``config <file>[, <file>...]``."""
+    return "config " + ", ".join(str(f) for f in configfiles) if configfiles else "config"
+
+
 def outcome_names(config: dict, kind: str) -> list[str]:
     oc = normalise(config)["outcomes"]
     if kind == "count":
