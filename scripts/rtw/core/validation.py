@@ -88,3 +88,28 @@ def fill_defaults(value, node: dict, root: dict):
     elif isinstance(value, list) and isinstance(node.get("items"), dict):
         value = [fill_defaults(v, node["items"], root) for v in value]
     return value
+
+
+def block_defaults(path: str, schema_path: str | None = None):
+    """The schema defaults of one config block, filled in depth (``"synthetic"``,
+    ``"survival"``, ``"derivation.days_off"``): what a config that omits the block gets.
+
+    For callers outside the workflow (tests, notebooks) that build a block from a few
+    overrides: ``{**block_defaults("synthetic"), **overrides}``, never a literal default.
+    """
+    schema = load_schema(str(schema_path) if schema_path else None)
+    node = schema
+    for part in path.split("."):
+        node = _resolve(node, schema)["properties"][part]
+    node = _resolve(node, schema)
+    return fill_defaults(copy.deepcopy(node.get("default", {})), node, schema)
+
+
+def with_defaults(path: str, block: dict | None, schema_path: str | None = None) -> dict:
+    """``block`` (a partial config block, e.g. from a test) with the schema's defaults of
+    ``path`` filled in; the block is not validated."""
+    schema = load_schema(str(schema_path) if schema_path else None)
+    node = schema
+    for part in path.split("."):
+        node = _resolve(node, schema)["properties"][part]
+    return fill_defaults(copy.deepcopy(dict(block or {})), node, schema)
