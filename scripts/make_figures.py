@@ -26,6 +26,11 @@ def main(smk):
         "forest_subgroups": lambda: figures.forest_plot(
             figures.forest_rows_subgroups(est, cfg), cfg, measure="IRR",
             favours=figures.favours_labels(cfg)),
+        "forest_subgroups_tte": lambda: figures.forest_plot(
+            figures.forest_rows_subgroups(est, cfg, analysis="subgroup_cox",
+                                          outcome=cfg["outcomes"]["time_to_event"][0]["name"],
+                                          overall_analysis="cox_adjusted"),
+            cfg, measure="HR", favours=figures.favours_labels(cfg, lower_favours_intervention=False)),
         "days_off": lambda: figures.days_off_distribution(df, cfg),
     }
     for key in wanted:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from helpers import sap
 
 REF = Path(__file__).resolve().parent / "models" / "reference"
-CONFIG = {
+CONFIG = sap({
     "trial": {"arms": {"control": "usual_care", "intervention": "vocational_advice"},
               "timepoints": {"6w": 42, "6m": 182}},
     "conf_levels": [0.95, 0.80],
-}
+})
 
 
 @functools.lru_cache(maxsize=None)

@@ -10,10 +10,11 @@ import copy
 
 import numpy as np
 import pandas as pd
+from helpers import sap
 
 CONTROL, INTERVENTION = "usual_care", "vocational_advice"
 
-CONFIG = {
+CONFIG = sap({
     "trial": {
         "name": "WAVE",
         "arms": {"control": CONTROL, "intervention": INTERVENTION},
@@ -46,7 +47,7 @@ CONFIG = {
     ],
     "survival": {"proportions_at_days": [42, 84, 182],
                  "at_risk_days": [0, 28, 56, 84, 112, 140, 168, 182]},
-}
+})
 
 
 def config():

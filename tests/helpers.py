@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from rtw.core.config import normalise
+from rtw.core.config import load
 from rtw.core.io import write_table
 from rtw.data.generator import simulate_trial
 
@@ -16,7 +16,7 @@ SCHEMAS = ROOT / "workflow" / "schemas"
 
 def default_config() -> dict:
     with open(ROOT / "config" / "config.yaml", encoding="utf-8") as fh:
-        return normalise(yaml.safe_load(fh))
+        return load(yaml.safe_load(fh))
 
 
 def write_synthetic(folder, seed=20200904, fmt="csv", config=None, **overrides) -> dict:
@@ -31,3 +31,9 @@ def write_synthetic(folder, seed=20200904, fmt="csv", config=None, **overrides) 
     for name, df in tables.items():
         write_table(df, folder / f"{name}.{fmt}")
     return tables
+
+
+def sap(partial: dict) -> dict:
+    """A test's partial config as the library receives it: validated against the config
+    schema, with the schema's defaults filled in and normalised (rtw.core.config.load)."""
+    return load({"outcomes": {}, **copy.deepcopy(partial)}, source="test config")

@@ -51,7 +51,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 from rtw.data.cleaning import clean_tables  # noqa: E402
-from rtw.core.config import normalise  # noqa: E402
+from rtw.core.config import load  # noqa: E402
 from rtw.data.derivation import derive_analysis  # noqa: E402
 from rtw.core.io import write_table  # noqa: E402
 from rtw.data.generator import simulate_trial  # noqa: E402
@@ -74,7 +74,7 @@ REGRESSION_COLUMNS = ID_COLUMNS + ["days_off_6m", "eq5d_index_bl", "eq5d_index_6
 
 def config() -> dict:
     with open(ROOT / "config" / "config.yaml", encoding="utf-8") as fh:
-        return normalise(yaml.safe_load(fh))
+        return load(yaml.safe_load(fh))
 
 
 def analysis_dataset(seed: int, overrides: dict | None = None, cfg: dict | None = None) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import SCHEMAS, default_config, write_synthetic
+from helpers import SCHEMAS, default_config, write_synthetic, sap
 from rtw.data.cleaning import clean_tables
 from rtw.data.derivation import check_config_columns, derive_analysis
 from rtw.data.importer import import_analysis_table
@@ -205,9 +205,9 @@ def test_byo_table_config_names_missing_column(tmp_path):
 def test_byo_table_bad_event_code(tmp_path):
     p = tmp_path / "t.csv"
     pd.DataFrame({"id": ["a", "b", "c"], "grp": ["x", "y", "x"], "t": [1, 2, 3], "e": [1, 0, 7]}).to_csv(p, index=False)
-    cfg = {"data": {"columns": {"participant_id": "id", "arm": "grp"}},
+    cfg = sap({"data": {"columns": {"participant_id": "id", "arm": "grp"}},
            "trial": {"arms": {"control": "x", "intervention": "y"}},
-           "outcomes": {"time_to_event": {"time": "t", "event": "e"}}}
+           "outcomes": {"time_to_event": {"time": "t", "event": "e"}}})
     with pytest.raises(InputError, match="event code not allowed") as ei:
         import_analysis_table(p, cfg)
     assert ei.value.row == 4 and ei.value.column == "e" and ei.value.value == 7
@@ -218,9 +218,9 @@ def _byo(tmp_path, **cols):
     base.update(cols)
     p = tmp_path / "t.csv"
     pd.DataFrame(base).to_csv(p, index=False)
-    cfg = {"data": {"columns": {"participant_id": "id", "arm": "grp"}},
+    cfg = sap({"data": {"columns": {"participant_id": "id", "arm": "grp"}},
            "trial": {"arms": {"control": "x", "intervention": "y"}},
-           "outcomes": {"count": {"value": "days"}, "binary": [{"name": "b", "value": "bin"}]}}
+           "outcomes": {"count": {"value": "days"}, "binary": [{"name": "b", "value": "bin"}]}})
     return p, cfg
 
 

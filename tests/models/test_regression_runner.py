@@ -17,18 +17,14 @@ import yaml
 from rtw.models import runner as R
 from rtw.core.estimates import COLUMNS
 from _regression_ref import data, ref
+from helpers import default_config, sap
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def config():
-    cfg = yaml.safe_load(open(ROOT / "config" / "config.yaml"))
-    try:
-        from rtw.core.config import normalise
-        cfg = normalise(cfg)
-    except Exception:  # the lead's normaliser is optional here
-        pass
+    cfg = default_config()
     cfg["regression"]["mi"] = {"m": 5, "iterations": 1}
     return cfg
 
@@ -137,12 +133,12 @@ def test_bring_your_own_table_minimal_config():
         "y": rng.negative_binomial(1, 0.05, n).astype(float),
         "score": rng.normal(size=n), "score_bl": rng.normal(size=n),
         "b": (rng.random(n) < 0.4).astype(float)})
-    cfg = {"trial": {"arms": {"control": "ctl", "intervention": "trt"}},
+    cfg = sap({"trial": {"arms": {"control": "ctl", "intervention": "trt"}},
            "outcomes": {"count": {"name": "cnt", "value": "y"},
                         "continuous": [{"name": "sc", "value": "score", "baseline": "score_bl"}],
                         "binary": [{"name": "bb", "value": "b"}]},
            "practice_effect": "cluster_robust", "cluster": "practice", "conf_levels": [0.9],
-           "regression": {"mi": {"m": 3}}}
+           "regression": {"mi": {"m": 3}}})
     p = R.run_primary(df, cfg)
     r = _row(p, "nb_primary", level=0.9)
     assert "practice not accounted for" in r["note"]
@@ -154,6 +150,7 @@ def test_bring_your_own_table_minimal_config():
     assert R.run_delivery(df, cfg).empty
     only_binary = {k: v for k, v in cfg.items() if k != "outcomes"}
     only_binary["outcomes"] = {"binary": cfg["outcomes"]["binary"]}
+    only_binary = sap(only_binary)
     assert R.run_primary(df, only_binary).empty
     assert list(R.run_primary(df, only_binary).columns) == COLUMNS
     assert R.run_secondary_continuous(df, only_binary).empty
@@ -166,9 +163,9 @@ def test_nb_boundary_fallback_only_as_configured():
     n = 200
     df = pd.DataFrame({"arm": np.where(np.arange(n) % 2 == 0, "c", "i"),
                        "y": rng.binomial(30, 0.4, n).astype(float)})
-    cfg = {"trial": {"arms": {"control": "c", "intervention": "i"}},
+    cfg = sap({"trial": {"arms": {"control": "c", "intervention": "i"}},
            "outcomes": {"count": {"name": "y", "value": "y"}},
-           "regression": {"fallback": {"nb_boundary": "poisson_robust"}}}
+           "regression": {"fallback": {"nb_boundary": "poisson_robust"}}})
     r = _row(R.run_primary(df, cfg), "nb_primary")
     assert "fallback to Poisson with robust SE" in r["note"]
     cfg["regression"]["fallback"]["nb_boundary"] = None
@@ -180,8 +177,8 @@ def test_nb_boundary_fallback_only_as_configured():
 
 def test_separation_gives_no_number_but_a_note():
     d = data("separation.csv")
-    cfg = {"trial": {"arms": {"control": "usual_care", "intervention": "vocational_advice"}},
-           "outcomes": {"binary": [{"name": "y", "value": "y"}]}, "covariates": ["x"]}
+    cfg = sap({"trial": {"arms": {"control": "usual_care", "intervention": "vocational_advice"}},
+           "outcomes": {"binary": [{"name": "y", "value": "y"}]}, "covariates": ["x"]})
     out = R.run_secondary_binary(d, cfg)
     for a in ("logistic", "gcomp_rd", "gcomp_rr"):
         r = _row(out, a)

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rtw.core.validation import block_defaults, with_defaults
 from rtw.report import fmt
 
 
@@ -110,6 +111,6 @@ def test_conf_level_and_digits_from_config():
     assert fmt.fmt_conf_level(0.95) == "95%"
     assert fmt.fmt_conf_level(0.8) == "80%"
     assert fmt.fmt_conf_level(0.975) == "97.5%"
-    d = fmt.digits({"tables": {"digits": {"ratio": 3}}})
+    d = fmt.digits({"tables": with_defaults("tables", {"digits": {"ratio": 3}})})
     assert d["ratio"] == 3 and d["mean"] == 1
-    assert fmt.digits(None) == fmt.DEFAULT_DIGITS
+    assert fmt.digits(None) == block_defaults("tables.digits")

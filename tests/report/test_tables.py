@@ -1,5 +1,7 @@
 """Presentation tables: counts and formatting (the writers are tested in test_writers.py)."""
 import pytest
+from helpers import sap
+from rtw.core.validation import with_defaults
 
 import fixtures_outputs as F
 from rtw.report import tables
@@ -45,12 +47,12 @@ def test_table1_counts_and_formatting():
 
 def test_table1_config_list_levels_and_errors():
     cfg = F.config()
-    cfg["tables"] = {"baseline": [
+    cfg["tables"] = with_defaults("tables", {"baseline": [
         {"column": "sex", "label": "Sex", "type": "categorical",
          "levels": {"male": "Men", "female": "Women"}},
         {"column": "days_off_before", "label": "Prior days off", "type": "continuous",
          "summary": "median_iqr", "dp": 0},
-    ], "show_missing": "always"}
+    ], "show_missing": "always"})
     df = F.analysis_df()
     t = tables.table1(df, cfg)
     assert t["Characteristic"].tolist() == ["Sex, n (%)", "  Men", "  Women", "  Missing, n",
@@ -123,9 +125,9 @@ def test_table1_config_falls_back_to_config_columns_for_own_tables():
     import pandas as pd
     df = pd.DataFrame({"arm": ["x", "y", "x", "y"], "site": ["a", "b", "a", "b"],
                        "prior": [10.0, 20.0, 30.0, 40.0], "score0": [0.1, 0.5, 0.9, 0.3]})
-    cfg = {"trial": {"arms": {"control": "x", "intervention": "y"}},
+    cfg = sap({"trial": {"arms": {"control": "x", "intervention": "y"}},
            "stratification_factors": ["site"], "covariates": ["prior"],
-           "outcomes": {"continuous": [{"name": "s", "value": "s6", "baseline": "score0"}]}}
+           "outcomes": {"continuous": [{"name": "s", "value": "s6", "baseline": "score0"}]}})
     spec = tables.table1_config(cfg, df)["tables"]["baseline"]
     assert [(d["column"], d["type"]) for d in spec] == [
         ("site", "categorical"), ("prior", "continuous"), ("score0", "continuous")]

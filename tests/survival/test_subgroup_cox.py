@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import sap
 from rtw.core import subgroups as sg
 from rtw.survival import subgroups as ssg
 from rtw.survival.runner import run_time_to_event
@@ -79,7 +80,7 @@ def _config(**kw):
                 "subgroups": [{"name": "condition_group", "column": "condition_group"},
                               {"name": "absence", "column": "absence_group"}]})
     cfg.update(kw)
-    return cfg
+    return sap(cfg)
 
 
 def _estimates(d: pd.DataFrame, cfg: dict) -> pd.DataFrame:
@@ -133,8 +134,7 @@ def test_model_based_se_without_cluster_and_no_rows_without_time_to_event():
     assert r["std_error"] == pytest.approx(
         ref(F, "subgroup_cox_condition_group_720", "se", "level=other")[0], rel=1e-6)
     first = _config()["outcomes"]["time_to_event"][0]
-    cfg = _config()
-    cfg["outcomes"] = {}
+    cfg = _config(outcomes={})
     assert ssg.subgroup_cox_rows(d, cfg, first) == []
     assert "subgroup_cox" not in set(run_time_to_event(d, cfg, first)["estimates"]["analysis"])
     assert ssg.subgroup_cox_rows(d, _config(subgroups=[]), first) == []

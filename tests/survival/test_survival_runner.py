@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from _survival_ref import arr, data, expected
+from helpers import sap
 from rtw.core.estimates import COLUMNS
 from rtw.survival.runner import (AT_RISK_COLUMNS, CIF_COLUMNS, KM_CURVE_COLUMNS, ZPH_COLUMNS,
                           run_time_to_event)
@@ -33,9 +34,11 @@ CONFIG = {
                  "at_risk_days": [0, 28, 56, 84, 112, 140, 168, 182],
                  "cif_days": [42, 84, 182]},
 }
-OUTCOME = {"name": "first_rtw", "label": "Time to first RTW", "time": "rtw_time",
-           "event": "rtw_event", "event_value": 1, "competing_value": 2,
-           "lower": "rtw_lower", "upper": "rtw_upper", "tau": 182}
+CONFIG = sap({**CONFIG, "outcomes": {"time_to_event": [
+    {"name": "first_rtw", "label": "Time to first RTW", "time": "rtw_time",
+     "event": "rtw_event", "event_value": 1, "competing_value": 2,
+     "lower": "rtw_lower", "upper": "rtw_upper", "tau": 182}]}})
+OUTCOME = CONFIG["outcomes"]["time_to_event"][0]
 
 
 @pytest.fixture(scope="module")
@@ -155,9 +158,10 @@ def test_km_conf_type_and_ties_come_from_config():
 
 def test_median_not_reached_is_missing_with_flag_not_an_error():
     d = data("heavy_cens")
-    cfg = {"trial": {"arms": {"control": "control", "intervention": "treated"}},
-           "conf_levels": [0.95], "survival": {"proportions_at_days": [50, 400]}}
-    out = run_time_to_event(d, cfg, {"name": "t", "time": "time", "event": "event"})
+    cfg = sap({"trial": {"arms": {"control": "control", "intervention": "treated"}},
+               "conf_levels": [0.95], "survival": {"proportions_at_days": [50, 400]},
+               "outcomes": {"time_to_event": [{"name": "t", "time": "time", "event": "event"}]}})
+    out = run_time_to_event(d, cfg, cfg["outcomes"]["time_to_event"][0])
     med = out["estimates"].query("analysis == 'km_median'")
     assert med.estimate.isna().all()
     assert med.note.str.startswith("not reached").all()
@@ -171,8 +175,10 @@ def test_minimal_bring_your_own_table_without_optional_roles():
     """No strata, cluster, covariates, competing value or interval bounds: runs, and
     the optional analyses are simply absent."""
     d = data("rossi")[["week", "arrest", "arm"]]
-    cfg = {"trial": {"arms": {"control": "none", "intervention": "aid"}}}
-    out = run_time_to_event(d, cfg, {"name": "rearrest", "time": "week", "event": "arrest"})
+    cfg = sap({"trial": {"arms": {"control": "none", "intervention": "aid"}},
+               "outcomes": {"time_to_event": [{"name": "rearrest", "time": "week",
+                                                "event": "arrest"}]}})
+    out = run_time_to_event(d, cfg, cfg["outcomes"]["time_to_event"][0])
     got = set(out["estimates"].analysis)
     assert {"km_median", "logrank", "cox_unadjusted", "cox_zph", "rmst", "rmst_difference"} <= got
     assert not got & {"logrank_stratified", "cox_adjusted", "cox_stratified", "cif", "gray_test",

@@ -82,7 +82,7 @@ def input_files():
 COUNT = CFG["outcomes"]["count"]
 HAS_CONT = bool(CFG["outcomes"]["continuous"])
 HAS_BIN = bool(CFG["outcomes"]["binary"])
-HAS_SUBGROUPS = bool(CFG["subgroups"]) and bool(COUNT)
+HAS_COUNT_SUBGROUPS = bool(CFG["subgroups"]) and bool(COUNT)   # the NB subgroup analyses
 HAS_DELIVERY = SOURCE != "table"
 
 
@@ -91,7 +91,7 @@ HAS_DELIVERY = SOURCE != "table"
 REGRESSION_GROUPS = {
     g: runners
     for g, runners in {
-        "primary": [r for r, on in (("run_primary", COUNT), ("run_subgroups", HAS_SUBGROUPS),
+        "primary": [r for r, on in (("run_primary", COUNT), ("run_subgroups", HAS_COUNT_SUBGROUPS),
                                     ("run_delivery", HAS_DELIVERY)) if on],
         "sensitivity": ["run_sensitivity"] if COUNT else [],
         "secondary": [r for r, on in (("run_secondary_continuous", HAS_CONT),
@@ -141,6 +141,8 @@ _TRIAL_FIGURES = {
     "consort": ("results/figures/consort", "consort", "CONSORT"),
     "forest_primary": ("results/figures/forest_primary", "forest_primary", "Forest plots"),
     "forest_subgroups": ("results/figures/forest_subgroups", "forest_subgroups", "Forest plots"),
+    "forest_subgroups_tte": ("results/figures/forest_subgroups_tte", "forest_subgroups_tte",
+                             "Forest plots"),
     "days_off": ("results/figures/days_off", "days_off", "Days off"),
 }
 _TABLES = {

@@ -9,26 +9,62 @@ shape: ``outcomes.time_to_event`` is always a list of dicts with a ``name``,
 from __future__ import annotations
 
 import copy
+import re
 
 
 class ConfigError(ValueError):
     """The config is internally inconsistent (names the key and what was expected)."""
 
 
-def normalise(config: dict) -> dict:
-    cfg = copy.deepcopy(dict(config))
-    trial = cfg.setdefault("trial", {})
-    arms = trial.get("arms") or {}
-    if not arms.get("control") or not arms.get("intervention"):
-        raise ConfigError("config trial.arms needs both 'control' and 'intervention' labels")
+_INTEGRAL = re.compile(r"[+-]?[0-9]+(\.0*)?")
+
+
+def arm_label(value) -> str:
+    """An arm label as the pipeline holds it: text, with numbers matched by value.
+
+    Trial datasets code arms as numbers (0/1, 1/2) or text ("UC"/"VA"); a spreadsheet may
+    give ``1.0`` where the config says ``1``.  Integral numbers, and text that spells one
+    (``"1"``, ``"1.0"``, ``" 01 "``), become the integer's digits (``"1"``); other text is
+    stripped of surrounding blanks.  Booleans are refused (``true`` is not an arm label).
+    """
+    if isinstance(value, bool):
+        raise ConfigError(f"arm label {value!r}: expected a number or text, not true/false")
+    if isinstance(value, (int, float)) and float(value).is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    if _INTEGRAL.fullmatch(text):
+        return str(int(float(text)))
+    return text
+
+
+def _arms(trial: dict) -> None:
+    """Arm labels, and the keys of ``arm_names``/``arm_colours``, as :func:`arm_label` gives them."""
+    arms = {role: arm_label(lab) for role, lab in trial["arms"].items()}
     if arms["control"] == arms["intervention"]:
         raise ConfigError(f"config trial.arms: control and intervention are both {arms['control']!r}; "
                           "expected two different arm labels")
-    names = trial.setdefault("arm_names", {}) or {}
+    trial["arms"] = arms
+    for key in ("arm_names", "arm_colours"):
+        trial[key] = {arm_label(lab): str(v) for lab, v in (trial.get(key) or {}).items()}
     for lab in arms.values():
-        names.setdefault(lab, str(lab))
-    trial["arm_names"] = names
-    trial.setdefault("arm_colours", {})
+        trial["arm_names"].setdefault(lab, lab)
+
+
+def normalise(config: dict) -> dict:
+    """The validated config in the one shape the library reads (see the module docstring).
+
+    Computed defaults, each stated in the key's schema description: an arm's name is its
+    label; ``derivation.days_off.cap_days: null`` is the follow-up window; an outcome's
+    ``name`` is its kind (numbered when several) and its ``label`` its name.
+    """
+    cfg = copy.deepcopy(dict(config))
+    trial = cfg.setdefault("trial", {})
+    if any((trial.get("arms") or {}).get(role) is None for role in ("control", "intervention")):
+        raise ConfigError("config trial.arms needs both 'control' and 'intervention' labels")
+    _arms(trial)
+    days_off = ((cfg.get("derivation") or {}).get("days_off")) or {}
+    if "cap_days" in days_off and days_off["cap_days"] is None:
+        days_off["cap_days"] = trial["followup_days"]
     oc = cfg.setdefault("outcomes", {}) or {}
     tte = oc.get("time_to_event")
     if tte is None:
@@ -39,7 +75,6 @@ def normalise(config: dict) -> dict:
     for i, o in enumerate(tte):
         o.setdefault("name", "time_to_event" if len(tte) == 1 else f"time_to_event_{i + 1}")
         o.setdefault("label", o["name"])
-        o.setdefault("event_value", 1)
         if o["name"] in seen:
             raise ConfigError(f"config outcomes.time_to_event: duplicated name {o['name']!r}")
         seen.add(o["name"])

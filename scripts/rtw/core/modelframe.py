@@ -27,16 +27,13 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 INTERCEPT = "(Intercept)"
+PRACTICE = "practice"   # the role of config data.columns.practice: the practice column's name here
 
 
 def arm_labels(config: dict) -> tuple[str, str]:
     """(control, intervention) labels of ``df['arm']`` from config ``trial.arms``."""
-    arms = (config.get("trial") or {}).get("arms") or {}
-    control = arms.get("control")
-    intervention = arms.get("intervention")
-    if control is None or intervention is None:
-        raise ValueError("config trial.arms.control and trial.arms.intervention are required")
-    return str(control), str(intervention)
+    arms = config["trial"]["arms"]
+    return str(arms["control"]), str(arms["intervention"])
 
 
 def arm_indicator(df: pd.DataFrame, config: dict, column: str = "arm") -> pd.Series:
@@ -93,8 +90,8 @@ def adjustment_columns(config: dict, df: pd.DataFrame | None = None,
     a warning so that a bring-your-own table without them still runs.
     """
     cols: list[str] = []
-    for c in list(config.get("stratification_factors") or []) + (
-            list(config.get("covariates") or []) if include_covariates else []) + (
+    for c in list(config["stratification_factors"]) + (
+            list(config["covariates"]) if include_covariates else []) + (
             [baseline] if baseline else []):
         if c and c not in cols and c != "arm":
             cols.append(c)
@@ -174,7 +171,7 @@ def _design_columns(df, config, adjust, arm, intercept, practice, extra, arm_col
     if arm:
         a = treatment if treatment is not None else arm_indicator(df, config, arm_column)
         parts.append(pd.DataFrame({"arm": a.astype(float)}, index=df.index))
-    strat = set(config.get("stratification_factors") or [])
+    strat = set(config["stratification_factors"])
     for c in adjust:
         s = df[c]
         if is_categorical(s) or c in strat:   # stratification factors are always factors
@@ -270,8 +267,8 @@ def practice_handling(df: pd.DataFrame, config: dict) -> tuple[str | None, str |
     ``cluster =``), ``none`` neither; a practice column absent from ``df`` (or all
     missing) gives neither, with the reason in the note and a warning.
     """
-    how = str(config.get("practice_effect") or "none")
-    col = config.get("cluster") or "practice"
+    how = str(config["practice_effect"])
+    col = config["cluster"] or PRACTICE
     if how == "none":
         return None, None, ""
     if col not in df.columns or df[col].isna().all():

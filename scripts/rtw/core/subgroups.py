@@ -203,13 +203,21 @@ def _level_effects(f1: ModelFit, rows: pd.DataFrame, column: str, lv: list,
 def subgroup_specs(df: pd.DataFrame, config: dict):
     """(column, name) of each configured ``subgroups`` entry whose column is in ``df``
     (an absent column is skipped with a warning)."""
-    for sub in as_list(config.get("subgroups")):
-        col = sub.get("column", sub.get("name"))
-        sname = sub.get("name", col)
+    for sub in config["subgroups"]:
+        col, sname = sub["column"], sub["name"]
         if col not in df.columns:
             log.warning("subgroup column %s absent: skipped", col)
             continue
         yield col, sname
+
+
+def level_text(level) -> str:
+    """A subgroup level as the estimates name it, whatever the column's dtype: an integral
+    number is its digits (``0`` and ``0.0`` both ``"0"``), anything else its text."""
+    if isinstance(level, (int, float, np.integer, np.floating)) and not isinstance(level, bool) \
+            and float(level).is_integer():
+        return str(int(level))
+    return str(level)
 
 
 def subgroup_rows(analysis, outcome, sname, res: SubgroupResult, levels, base, *, ratio,
@@ -219,7 +227,7 @@ def subgroup_rows(analysis, outcome, sname, res: SubgroupResult, levels, base, *
     rows = []
     for _, e in res.effects.iterrows():
         z = e["estimate"] / e["se"]
-        rows += make_rows(analysis, outcome, f"subgroup={sname}:{e['level']}",
+        rows += make_rows(analysis, outcome, f"subgroup={sname}:{level_text(e['level'])}",
                           math.exp(e["estimate"]), std_error=e["se"], conf_levels=levels,
                           scale="log", statistic=z,
                           p_value=float(p_two_sided(z)), n=int(e["n"]),

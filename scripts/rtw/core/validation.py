@@ -105,11 +105,11 @@ def block_defaults(path: str, schema_path: str | None = None):
     return fill_defaults(copy.deepcopy(node.get("default", {})), node, schema)
 
 
-def with_defaults(path: str, block: dict | None, schema_path: str | None = None) -> dict:
+def with_defaults(path: str, block, schema_path: str | None = None):
     """``block`` (a partial config block, e.g. from a test) with the schema's defaults of
     ``path`` filled in; the block is not validated."""
     schema = load_schema(str(schema_path) if schema_path else None)
     node = schema
     for part in path.split("."):
         node = _resolve(node, schema)["properties"][part]
-    return fill_defaults(copy.deepcopy(dict(block or {})), node, schema)
+    return fill_defaults(copy.deepcopy(block if block is not None else {}), node, schema)

@@ -111,8 +111,8 @@ def blind_config(config: Mapping) -> dict:
     mapping = blind_labels(config)
     roles = _true_roles(config)
     trial = config["trial"]
-    true_names = trial.get("arm_names") or {}
-    true_colours = trial.get("arm_colours") or {}
+    true_names = trial["arm_names"]
+    true_colours = trial["arm_colours"]
     letters = sorted(mapping.values())
     table = dict(mapping)
     for lab, name in true_names.items():
@@ -177,7 +177,7 @@ def blind_text(text: str, config: Mapping, mapping: Mapping | None = None) -> st
     "arm=usual_care;t=42" is caught.
     """
     mapping = mapping or blind_labels(config)
-    names = (config["trial"].get("arm_names") or {})
+    names = config["trial"]["arm_names"]
     table = dict(mapping)
     for lab, name in names.items():
         if lab in mapping:
@@ -190,7 +190,7 @@ def blind_text(text: str, config: Mapping, mapping: Mapping | None = None) -> st
 def true_label_strings(config: Mapping) -> list:
     """Every string that would reveal the allocation: labels and display names."""
     roles = _true_roles(config)
-    names = config["trial"].get("arm_names") or {}
+    names = config["trial"]["arm_names"]
     out = list(roles.values()) + [str(names[lab]) for lab in roles.values() if lab in names]
     return sorted(set(out), key=str)
 

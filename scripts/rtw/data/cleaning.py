@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from rtw.core.config import arm_label
 from rtw.core.io import InputError, find_table, read_table, sheet_row
 
 QUERY_COLUMNS = ["table", "row", "participant", "column", "value", "rule", "action"]
@@ -292,8 +293,7 @@ def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]
         On any structural problem (see module docstring).
     """
     q = Queries()
-    der = config.get("derivation", {})
-    ranges = {k: tuple(v) for k, v in (der.get("score_ranges") or {}).items()}
+    ranges = {k: tuple(v) for k, v in config["derivation"]["score_ranges"].items()}
     arms = config["trial"]["arms"]
     tables, files = _read_tables(raw_dir, schema_dir, q, ranges)
     baseline = tables["baseline"]
@@ -332,9 +332,12 @@ def _read_tables(raw_dir, schema_dir, q: Queries, ranges: dict) -> tuple[dict, d
 
 
 def _check_arms(baseline: pd.DataFrame, file: str, arms: dict) -> None:
-    """Every baseline arm label is one of config ``trial.arms``, and each configured arm is present."""
+    """Every baseline arm label is one of config ``trial.arms`` (matched by value: ``1``,
+    ``"1"`` and ``1.0`` are one label, :func:`rtw.core.config.arm_label`, which the
+    column then holds), and each configured arm is present."""
     labels = [arms["control"], arms["intervention"]]
-    arm_vals = baseline["arm"].to_numpy(dtype=object)
+    arm_vals = baseline["arm"].map(arm_label).to_numpy(dtype=object)
+    baseline["arm"] = arm_vals
     bad_arm = ~pd.Series(arm_vals, dtype=object).isin(labels).to_numpy()
     if bad_arm.any():
         i = _first_bad(bad_arm)
@@ -434,12 +437,11 @@ def _clean_sms(sms: pd.DataFrame, rand: pd.Series, config: dict, q: Queries) -> 
     Adds ``use`` (row used by the derivations) and ``replied`` (a days-off or
     at-work answer given); every change or exclusion is a query.
     """
-    der = config.get("derivation", {})
+    der = config["derivation"]
     sms = sms.copy()
     _sms_schedule(sms, list(config["trial"]["sms_weeks"]), q)
-    _sms_days_off(sms, der.get("free_text_zero", ["none"]), config["trial"].get("sms_period_days", 14),
-                  q)
-    _sms_reply_dates(sms, rand, der.get("late_reply_days", 7), q)
+    _sms_days_off(sms, der["free_text_zero"], config["trial"]["sms_period_days"], q)
+    _sms_reply_dates(sms, rand, der["late_reply_days"], q)
     _sms_duplicates(sms, q)
     return sms
 

@@ -161,13 +161,13 @@ def derive_analysis(tables: dict, config: dict) -> pd.DataFrame:
     in the module docstring and in each step's.
     """
     trial = config["trial"]
-    der = config.get("derivation", {})
-    window = float(trial.get("followup_days", 182))
+    der = config["derivation"]
+    window = float(trial["followup_days"])
     weeks = list(trial["sms_weeks"])
     sms_days = np.asarray(weeks, float) * 7
     b = tables["baseline"].sort_values("participant_id", kind="mergesort").reset_index(drop=True)
     pid = pd.Index(b["participant_id"])
-    out = _baseline_columns(b, float(der.get("prior_absence_cut_days", 42)))
+    out = _baseline_columns(b, float(der["prior_absence_cut_days"]))
     withdrawals = _withdrawal_censoring(tables["withdrawals"], b["randomisation_date"], pid)
     out["withdrawn"] = withdrawals.withdrawn
     out["withdrawal_level"] = withdrawals.level
@@ -182,10 +182,10 @@ def derive_analysis(tables: dict, config: dict) -> pd.DataFrame:
     left_job_day = _competing_event_day(fu, b, pid)
     columns = [scores,
                {"left_job": np.isfinite(left_job_day)},
-               _days_off_columns(days, q_days, der.get("days_off", {}), window),
+               _days_off_columns(days, q_days, der["days_off"]),
                _first_rtw_columns(work, sms_days, withdrawals.censor_day, left_job_day, window),
                _sustained_rtw_columns(work, sms_days, withdrawals.censor_day, left_job_day, window,
-                                      int(der.get("sustained_rtw_reports", 2))),
+                                      int(der["sustained_rtw_reports"])),
                {"at_work_6m": _at_work_6m(q_work, work)},
                _engagement_columns(tables["intervention"], pid)]
     for step in columns:
@@ -292,17 +292,16 @@ def _competing_event_day(fu: pd.DataFrame, b: pd.DataFrame, pid: pd.Index) -> np
     return np.where(np.isnan(lj_day), np.inf, np.maximum(lj_day, 0))
 
 
-def _days_off_columns(days: np.ndarray, q_days: np.ndarray, rule: dict, window: float) -> dict:
+def _days_off_columns(days: np.ndarray, q_days: np.ndarray, rule: dict) -> dict:
     """Days off over 6 months (primary) and its source, by config ``derivation.days_off``.
 
     Rule ``prorate_then_questionnaire`` (default): the SMS sum if every
     fortnight is answered; else, with at least ``min_share_answered`` answered,
     the sum prorated (halves up); else the 6-month questionnaire; capped at
-    ``cap_days`` (default the window).  See :func:`days_off_6m`.
+    ``cap_days`` (the follow-up window unless set).  See :func:`days_off_6m`.
     """
-    val, src = days_off_6m(days, q_days, rule.get("rule", "prorate_then_questionnaire"),
-                           float(rule.get("min_share_answered", 0.5)),
-                           float(rule.get("cap_days", window)))
+    val, src = days_off_6m(days, q_days, rule["rule"], float(rule["min_share_answered"]),
+                           float(rule["cap_days"]))
     return {"days_off_6m": val, "days_off_source": src}
 
 

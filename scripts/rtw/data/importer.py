@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rtw.core.config import normalise
+from rtw.core.config import arm_label
 from rtw.core.io import InputError, read_table, sheet_row
 from rtw.data.derivation import check_config_columns
 
@@ -33,7 +33,7 @@ def import_analysis_table(path, config: dict) -> pd.DataFrame:
     DataFrame
         The table with ``participant_id``, ``arm`` (and ``practice``) as text.
     """
-    cfg = normalise(config)
+    cfg = config
     path = str(path)
     df = read_table(path, as_text=False)
     if len(df) == 0:
@@ -69,7 +69,7 @@ def _rename_roles(df: pd.DataFrame, cols: dict, path: str) -> pd.DataFrame:
                          expected=f"rename or drop the existing '{clash[0]}' column")
     df = df.rename(columns=ren)
     df["participant_id"] = df["participant_id"].astype(str)
-    df["arm"] = df["arm"].astype(str)
+    df["arm"] = df["arm"].map(arm_label, na_action="ignore").astype(object)
     if "practice" in df.columns:
         df["practice"] = df["practice"].astype(str)
     return df

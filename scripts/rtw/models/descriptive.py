@@ -58,7 +58,7 @@ def describe_outcomes(df: pd.DataFrame, config: dict, population: str = "itt") -
             ev = int((e == o["event_value"]).sum())
             rows += make_rows("descriptive", o["name"], f"arm={arm};stat=events", ev,
                               population=population, n=len(sub), events=ev)
-            if o.get("competing_value") is not None:
+            if o["competing_value"] is not None:
                 cv = int((e == o["competing_value"]).sum())
                 rows += make_rows("descriptive", o["name"], f"arm={arm};stat=competing_events", cv,
                                   population=population, n=len(sub), events=cv)

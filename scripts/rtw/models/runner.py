@@ -74,11 +74,11 @@ log = logging.getLogger(__name__)
 # config helpers
 # --------------------------------------------------------------------------- #
 def _levels(config) -> list[float]:
-    return [float(x) for x in (config.get("conf_levels") or [0.95, 0.80])]
+    return [float(x) for x in config["conf_levels"]]
 
 
 def _reg(config) -> dict:
-    return config.get("regression") or {}
+    return config["regression"]
 
 
 # one definition each, shared with the survival runner's subgroup_cox (rtw.survival.subgroups)
@@ -86,7 +86,7 @@ _as_list = sg.as_list
 
 
 def _count_outcomes(config) -> list[dict]:
-    return _as_list((config.get("outcomes") or {}).get("count"))
+    return _as_list(config["outcomes"]["count"])
 
 
 _practice = mf.practice_handling
@@ -107,7 +107,7 @@ def _as_bool(s: pd.Series) -> pd.Series:
 def _offset(df: pd.DataFrame, spec: dict, index) -> np.ndarray | None:
     """log(exposure) offset when ``exposure_days`` names a column; a constant changes
     only the intercept and is not used."""
-    e = spec.get("exposure_days")
+    e = spec["exposure_days"]
     if isinstance(e, str) and e in df.columns:
         return np.log(pd.to_numeric(df.loc[index, e], errors="coerce").to_numpy(float))
     return None
@@ -138,7 +138,7 @@ def _coef_rows(analysis, outcome, population, params, cov, levels, *, scale, n, 
 # the NB primary model (shared by primary, MI, PP, subgroups)
 # --------------------------------------------------------------------------- #
 def _nb_design(df, config, spec, fixed, cluster=None):
-    adjust = mf.adjustment_columns(config, df, baseline=spec.get("baseline"))
+    adjust = mf.adjustment_columns(config, df, baseline=spec["baseline"])
     return mf.build_design(df, config, outcome=spec["value"], adjust=adjust, practice=fixed,
                            cluster=cluster)
 
@@ -149,7 +149,7 @@ def _nb_model(df, config, spec, *, population="itt", analysis="nb_primary",
     levels = _levels(config)
     fixed, cluster, pnote = _practice(df, config)
     if force_fixed:
-        col = config.get("cluster") or "practice"
+        col = config["cluster"] or mf.PRACTICE
         if col not in df.columns:
             return [], None, None
         fixed, cluster, pnote = col, None, f"{col} as fixed effect"
@@ -165,7 +165,7 @@ def _nb_model(df, config, spec, *, population="itt", analysis="nb_primary",
     cov, vnote = _nb_vcov(use, D, cluster)
     note = _join(family_note, vnote, notes)
     rows = _nb_term_rows(use, cov, D, spec["name"], analysis, population, levels, note,
-                         str(reg.get("nb_ci", "wald")), cluster)
+                         str(reg["nb_ci"]), cluster)
     if use.family == "negbin" and np.isfinite(use.theta):
         rows += make_rows(analysis, spec["name"], "theta", use.theta, population=population,
                           std_error=use.se_theta, n=D.n, note="NB size (theta); SE as glm.nb SE.theta")
@@ -175,7 +175,7 @@ def _nb_model(df, config, spec, *, population="itt", analysis="nb_primary",
 def _nb_or_fallback(fit, D, off, reg, analysis, allow_fallback):
     """The fit to report and its family note: the NB ``fit``, or at theta -> infinity the
     Poisson fit with robust SE when ``regression.fallback.nb_boundary: poisson_robust``."""
-    fallback = (reg.get("fallback") or {}).get("nb_boundary")
+    fallback = reg["fallback"]["nb_boundary"]
     use = fit
     family_note = f"negative binomial (glm.nb), theta = {fit.theta:.6g}"
     if fit.boundary:
@@ -274,8 +274,8 @@ def run_primary(df: pd.DataFrame, config: dict) -> pd.DataFrame:
     levels = _levels(config)
     rows = []
     for spec in _count_outcomes(config):
-        if spec.get("value") not in df.columns:
-            log.warning("count outcome column %s absent: skipped", spec.get("value"))
+        if spec["value"] not in df.columns:
+            log.warning("count outcome column %s absent: skipped", spec["value"])
             continue
         rows += _guarded("nb_primary", spec["name"], levels, "itt",
                          lambda: _nb_model(df, config, spec)[0])
@@ -311,18 +311,18 @@ def run_sensitivity(df: pd.DataFrame, config: dict) -> pd.DataFrame:
     _check_arms(df, config)
     levels = _levels(config)
     rows: list[dict] = []
-    seed = int(config.get("seed", 0) or 0)
+    seed = int(config["seed"])
     for spec in _count_outcomes(config):
         name = spec["name"]
-        if spec.get("value") not in df.columns:
-            log.warning("count outcome column %s absent: skipped", spec.get("value"))
+        if spec["value"] not in df.columns:
+            log.warning("count outcome column %s absent: skipped", spec["value"])
             continue
         fixed, cluster, pnote = _practice(df, config)
         for analysis in ("zinb", "hurdle_nb", "poisson_robust"):
             rows += _guarded(analysis, name, levels, "itt", _count_sensitivity, analysis, df,
                              config, spec, fixed, cluster, pnote, levels)
         # practice as fixed effect (when the primary does not already)
-        if str(config.get("practice_effect") or "none") != "fixed":
+        if str(config["practice_effect"]) != "fixed":
             rows += _guarded("nb_fixed_practice", name, levels, "itt",
                              lambda: _nb_model(df, config, spec, analysis="nb_fixed_practice",
                                                force_fixed=True)[0])
@@ -375,13 +375,11 @@ def _mi_rows(df, config, spec, fixed, cluster, pnote, seed):
     and the ``tipping_point`` rows over ``regression.tipping_point_deltas``."""
     levels = _levels(config)
     reg = _reg(config)
-    mi_cfg = reg.get("mi") or {}
-    m = int(mi_cfg.get("m", 20))
-    iters = int(mi_cfg.get("iterations", 10))
+    m, iters = int(reg["mi"]["m"]), int(reg["mi"]["iterations"])
     name = spec["name"]
-    cap = spec.get("exposure_days")
+    cap = spec["exposure_days"]
     cap = float(cap) if isinstance(cap, (int, float)) else None
-    adjust = mf.adjustment_columns(config, df, baseline=spec.get("baseline"))
+    adjust = mf.adjustment_columns(config, df, baseline=spec["baseline"])
     Dx = mf.build_design(df, config, outcome=None, adjust=adjust, practice=fixed,
                          cluster=cluster)
     y = pd.to_numeric(df.loc[Dx.index, spec["value"]], errors="coerce")
@@ -400,7 +398,7 @@ def _mi_rows(df, config, spec, fixed, cluster, pnote, seed):
         notes = list(f.notes)
         return float(f.params["arm"]), float(V.loc["arm", "arm"]), f.df_resid, notes
 
-    deltas = [float(d) for d in (reg.get("tipping_point_deltas") or [])]
+    deltas = [float(d) for d in reg["tipping_point_deltas"]]
     grid = sorted(set([0.0] + deltas))
     res = missing.mi_analyse(Dx.X, y, analyse, m=m, seed=seed, cap=cap, deltas=grid,
                              delta_rows=arm_int, iterations=iters, offset=off)
@@ -456,7 +454,7 @@ def _cace_rows(df, config, spec, fixed, cluster, pnote):
     if "engaged" not in df.columns:
         log.info("CACE skipped: no 'engaged' column")
         return []
-    adjust = mf.adjustment_columns(config, df, baseline=spec.get("baseline"))
+    adjust = mf.adjustment_columns(config, df, baseline=spec["baseline"])
     eng = _as_bool(df["engaged"])
     control, _ = mf.arm_labels(config)
     # one-sided non-compliance: control participants cannot receive the intervention
@@ -488,7 +486,7 @@ def _cace_rows(df, config, spec, fixed, cluster, pnote):
 
 
 def _timepoint_order(config) -> list[str]:
-    tp = (config.get("trial") or {}).get("timepoints") or {}
+    tp = config["trial"]["timepoints"]
     return list(tp.keys())
 
 
@@ -500,32 +498,32 @@ def run_secondary_continuous(df: pd.DataFrame, config: dict) -> pd.DataFrame:
     _check_arms(df, config)
     levels = _levels(config)
     rows: list[dict] = []
-    specs = _as_list((config.get("outcomes") or {}).get("continuous"))
+    specs = config["outcomes"]["continuous"]
     fixed, cluster, pnote = _practice(df, config)
     for spec in specs:
-        if spec.get("value") not in df.columns:
-            log.warning("continuous outcome column %s absent: skipped", spec.get("value"))
+        if spec["value"] not in df.columns:
+            log.warning("continuous outcome column %s absent: skipped", spec["value"])
             continue
         rows += _guarded("ancova", spec["name"], levels, "cc", _ancova_rows, df, config, spec,
                          fixed, cluster, pnote, levels)
     # mixed models by family
     fams: dict[str, list[dict]] = {}
     for spec in specs:
-        if spec.get("family") and spec.get("value") in df.columns:
+        if spec["family"] and spec["value"] in df.columns:
             fams.setdefault(spec["family"], []).append(spec)
     order = _timepoint_order(config)
     for fam, group in fams.items():
-        tps = [s.get("timepoint") for s in group]
+        tps = [s["timepoint"] for s in group]
         if len(set(tps)) < 2:
             continue
         group = sorted(group, key=lambda s: order.index(s["timepoint"])
-                       if s.get("timepoint") in order else len(order))
+                       if s["timepoint"] in order else len(order))
         rows += _guarded("lmm", fam, levels, "itt", _lmm_rows, df, config, fam, group, levels)
     return to_frame(rows) if rows else to_frame(pd.DataFrame(columns=COLUMNS))
 
 
 def _ancova_rows(df, config, spec, fixed, cluster, pnote, levels):
-    base = spec.get("baseline")
+    base = spec["baseline"]
     if base and base not in df.columns:
         log.warning("baseline %s of %s absent: not adjusted for", base, spec["name"])
         base = None
@@ -549,15 +547,15 @@ def _ancova_rows(df, config, spec, fixed, cluster, pnote, levels):
 
 
 def _lmm_rows(df, config, fam, group, levels):
-    base = next((s.get("baseline") for s in group if s.get("baseline")), None)
+    base = next((s["baseline"] for s in group if s["baseline"]), None)
     if base and base not in df.columns:
         base = None
     adjust = mf.adjustment_columns(config, df, baseline=base)
     reg = _reg(config)
-    pcol = config.get("cluster") or "practice"
-    use_prac = bool(reg.get("mixed_model_practice_effect")) and pcol in df.columns
+    pcol = config["cluster"] or mf.PRACTICE
+    use_prac = bool(reg["mixed_model_practice_effect"]) and pcol in df.columns
     notes = []
-    if reg.get("mixed_model_practice_effect") and not use_prac:
+    if reg["mixed_model_practice_effect"] and not use_prac:
         notes.append(f"mixed_model_practice_effect requested but no '{pcol}' column")
     pid = "participant_id" if "participant_id" in df.columns else None
     tlabels = [s["timepoint"] for s in group]
@@ -625,9 +623,9 @@ def run_secondary_binary(df: pd.DataFrame, config: dict) -> pd.DataFrame:
     levels = _levels(config)
     rows: list[dict] = []
     fixed, cluster, pnote = _practice(df, config)
-    for spec in _as_list((config.get("outcomes") or {}).get("binary")):
-        if spec.get("value") not in df.columns:
-            log.warning("binary outcome column %s absent: skipped", spec.get("value"))
+    for spec in config["outcomes"]["binary"]:
+        if spec["value"] not in df.columns:
+            log.warning("binary outcome column %s absent: skipped", spec["value"])
             continue
         rows += _guarded("logistic", spec["name"], levels, "cc", _binary_rows, df, config,
                          spec, fixed, cluster, pnote, levels)
@@ -638,7 +636,7 @@ def _binary_rows(df, config, spec, fixed, cluster, pnote, levels):
     control, intervention = mf.arm_labels(config)
     rows: list[dict] = []
     name = spec["name"]
-    adjust = mf.adjustment_columns(config, df, baseline=spec.get("baseline"))
+    adjust = mf.adjustment_columns(config, df, baseline=spec["baseline"])
     D = mf.build_design(df, config, outcome=spec["value"], adjust=adjust, practice=fixed,
                         cluster=cluster)
     events = int(D.y.sum()) if D.n else 0
@@ -698,9 +696,9 @@ def run_subgroups(df: pd.DataFrame, config: dict) -> pd.DataFrame:
     rows: list[dict] = []
     fixed, cluster, pnote = _practice(df, config)
     for spec in _count_outcomes(config):
-        if spec.get("value") not in df.columns:
+        if spec["value"] not in df.columns:
             continue
-        adjust = mf.adjustment_columns(config, df, baseline=spec.get("baseline"))
+        adjust = mf.adjustment_columns(config, df, baseline=spec["baseline"])
         if fixed:
             adjust = adjust + [fixed]
         fitter = sg.nb_fitter(spec["value"], cluster)

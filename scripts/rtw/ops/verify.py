@@ -136,18 +136,9 @@ def load_config(paths: Sequence, root: Path, *, resolve: bool = True) -> dict:
         return merged
     schema = root / SCHEMA
     if schema.is_file():
-        try:
-            from snakemake.utils import validate as _validate
-        except ImportError:  # pragma: no cover - snakemake is a pipeline dependency
-            _validate = None
-        if _validate is not None:
-            _validate(merged, str(schema), set_default=True)
-    try:
-        from rtw.core.config import analysis_config as _normalise
-    except ImportError:
-        _normalise = None
-    if _normalise is not None:
-        merged = _normalise(merged)
+        from rtw.core.config import analysis_config
+        from rtw.core.validation import validate
+        merged = analysis_config(validate(merged, str(schema)))
     return merged
 
 

@@ -474,7 +474,7 @@ def consort_layout(consort_df: pd.DataFrame, config: Mapping) -> ConsortLayout:
 
     table = _ConsortTable(consort_df)
     arms = style.arm_order(config)
-    reason_labels = ((config.get("figures") or {}).get("consort_reason_labels") or {})
+    reason_labels = config["figures"]["consort_reason_labels"]
     check_arms(table.arm_rows(), config, "consort_diagram")
     columns = _columns(arms, style.DOUBLE_COLUMN_MM)
     builder = _LayoutBuilder(table, columns, style.arm_names(config), reason_labels)

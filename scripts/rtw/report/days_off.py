@@ -19,8 +19,7 @@ def _histogram_edges(x: pd.Series, count_cfg: Mapping, config: Mapping,
                      bin_days: int) -> np.ndarray:
     """Bin edges ``0, w, 2w, ...`` up to the window end (``exposure_days``, else
     ``trial.followup_days``, else the largest value; never below the largest value)."""
-    end = float(count_cfg.get("exposure_days") or (config.get("trial") or {}).get("followup_days")
-                or np.nanmax(x))
+    end = float(count_cfg["exposure_days"] or config["trial"]["followup_days"])
     end = max(end, float(np.nanmax(x)) if x.notna().any() else end)
     edges = np.arange(0, end + bin_days, bin_days, dtype=float)
     if edges[-1] < end:
@@ -97,8 +96,8 @@ def days_off_distribution(df: pd.DataFrame, config: Mapping, *, value: str | Non
         n_missing, mean, sd, median.
     """
     plt = pyplot()
-    count_cfg = (config.get("outcomes") or {}).get("count") or {}
-    value = value or count_cfg.get("value", "days_off_6m")
+    count_cfg = config["outcomes"]["count"]
+    value = value or count_cfg["value"]
     check_arms(df, config, "days_off_distribution", arm_col)
     arms = style.arm_order(config)
     styles = style.arm_styles(config)
@@ -112,7 +111,7 @@ def days_off_distribution(df: pd.DataFrame, config: Mapping, *, value: str | Non
                                              edges)
         bins_rows += rows
         summ.append(summary)
-    _days_axis(axes[-1, 0], edges, f"{count_cfg.get('label', value)}")
+    _days_axis(axes[-1, 0], edges, f"{count_cfg['label']}")
     handles = [matplotlib.lines.Line2D([], [], color="black", lw=0.8, linestyle="--", label="Mean"),
                matplotlib.lines.Line2D([], [], color="black", lw=0.8, linestyle=":", label="Median")]
     fig.legend(handles=handles, loc="upper center", ncol=2, bbox_to_anchor=(0.5, 1.0))

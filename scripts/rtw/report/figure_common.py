@@ -35,20 +35,20 @@ def outcome_config(config: Mapping, outcome: str) -> dict:
     Returns ``{"name": outcome, "label": outcome}`` when config has none.
     """
     for kind in ("time_to_event", "continuous", "binary"):
-        for o in (config.get("outcomes") or {}).get(kind) or []:
-            if o.get("name") == outcome:
+        for o in config["outcomes"][kind]:
+            if o["name"] == outcome:
                 return dict(o)
-    c = (config.get("outcomes") or {}).get("count") or {}
-    if c.get("name") == outcome:
+    c = config["outcomes"]["count"]
+    if c and c["name"] == outcome:
         return dict(c)
     return {"name": outcome, "label": outcome}
 
 
 def chosen_conf_level(config: Mapping, conf_level=None) -> float:
-    """``conf_level`` when given, else the first config ``conf_levels`` (default 0.95)."""
+    """``conf_level`` when given, else the first config ``conf_levels``."""
     if conf_level is not None:
         return float(conf_level)
-    return float((config.get("conf_levels") or [0.95])[0])
+    return float(config["conf_levels"][0])
 
 
 def rows_at_conf_level(df: pd.DataFrame, level: float) -> pd.DataFrame:
@@ -69,10 +69,11 @@ def check_arms(df: pd.DataFrame, config: Mapping, what: str, col: str = "arm") -
         raise ValueError(f"{what}: arm labels {unknown} not in config trial.arms {arms}")
 
 
-def outcome_tau(config: Mapping, outcome: str, default=None):
-    """The outcome's ``tau``, else ``trial.followup_days``, else ``default`` (float or None)."""
+def outcome_tau(config: Mapping, outcome: str):
+    """The outcome's ``tau`` (None when a time-to-event outcome sets none), for an outcome
+    without one (count, continuous) ``trial.followup_days``; float or None."""
     o = outcome_config(config, outcome)
-    t = o.get("tau", (config.get("trial") or {}).get("followup_days", default))
+    t = o["tau"] if "tau" in o else config["trial"]["followup_days"]
     return None if t is None else float(t)
 
 

@@ -35,7 +35,7 @@ Other conventions
 * Counts get a thousands separator (``7,955``) when ``thousands=True``.
 
 Digits are configurable through the config key ``tables.digits``
-(see :func:`digits`); defaults are in :data:`DEFAULT_DIGITS`.
+(see :func:`digits`); defaults are in the config schema (``tables.digits``).
 """
 from __future__ import annotations
 
@@ -52,34 +52,23 @@ RATIO_DP = 2
 #: Threshold below which p is printed as "<0.001".
 P_THRESHOLD = 0.001
 #: Default digits; overridden by config ``tables.digits``.
-DEFAULT_DIGITS = {
-    "estimate": 2,     # differences on the outcome scale
-    "ratio": RATIO_DP,  # HR, IRR, OR, risk ratio
-    "mean": 1,         # means, SDs, medians, IQRs in descriptive tables
-    "percent": 1,      # percentages
-    "p": 3,            # p-values (>= 0.001)
-    "time": 0,         # median survival times, days
-    "proportion": 1,   # proportions shown as percentages (KM, CIF)
-}
-
-
 def digits(config: Mapping | None = None) -> dict:
-    """Digits by kind: :data:`DEFAULT_DIGITS` updated with config ``tables.digits``.
+    """Digits by kind: config ``tables.digits`` (the schema's defaults without a config).
 
     Parameters
     ----------
     config : mapping, optional
-        The pipeline config; ``config["tables"]["digits"]`` may override any
-        key of :data:`DEFAULT_DIGITS`.
+        The validated pipeline config.
 
     Returns
     -------
     dict
+        ``{estimate, ratio, mean, percent, p, time, proportion}``.
     """
-    out = dict(DEFAULT_DIGITS)
-    if config:
-        out.update(((config.get("tables") or {}).get("digits") or {}))
-    return out
+    if config is None:
+        from rtw.core.validation import block_defaults
+        return block_defaults("tables.digits")
+    return dict(config["tables"]["digits"])
 
 
 def is_missing(x) -> bool:

@@ -44,8 +44,7 @@ def forest_rows_primary(estimates: pd.DataFrame, config: Mapping, *,
     conf_level : float, optional
         Default the first config level.
     analyses : list of (analysis, label, population), optional
-        Default :data:`rtw.report.tables.PRIMARY_ANALYSES` (or config
-        ``tables.primary_analyses``).
+        Default config ``tables.primary_analyses``.
 
     Returns
     -------
@@ -53,13 +52,11 @@ def forest_rows_primary(estimates: pd.DataFrame, config: Mapping, *,
         ``label, estimate, conf_low, conf_high, p, header`` (term ``arm`` of
         the count outcome), in order; analyses absent are skipped.
     """
-    from rtw.report.tables import PRIMARY_ANALYSES
+    from rtw.report.tables import primary_analyses
     level = chosen_conf_level(config, conf_level)
     outcome = config["outcomes"]["count"]["name"]
-    spec = (config.get("tables") or {}).get("primary_analyses")
     if analyses is None:
-        analyses = ([(d["analysis"], d.get("label", d["analysis"]), d.get("population"))
-                     for d in spec] if spec else PRIMARY_ANALYSES)
+        analyses = primary_analyses(config)
     out = []
     for analysis, label, population in analyses:
         m = ((estimates["analysis"] == analysis) & (estimates["outcome"] == outcome)
@@ -83,7 +80,7 @@ def _prettify_level(level) -> str:
 
 
 def _subgroup_key(sg: Mapping) -> list:
-    return [k for k in dict.fromkeys([str(sg.get("name", "")), str(sg.get("column", ""))]) if k]
+    return [k for k in dict.fromkeys([str(sg["name"]), str(sg["column"])]) if k]
 
 
 def forest_rows_subgroups(estimates: pd.DataFrame, config: Mapping, *,
@@ -128,7 +125,7 @@ def forest_rows_subgroups(estimates: pd.DataFrame, config: Mapping, *,
                         "conf_low": float(r["conf_low"]), "conf_high": float(r["conf_high"]),
                         "p": "", "header": False})
     sub = est[est["analysis"] == analysis]
-    for sg in config.get("subgroups") or []:
+    for sg in config["subgroups"]:
         keys = _subgroup_key(sg)
         inter = sub[sub["term"].isin([f"interaction={k}" for k in keys])]
         p_txt = ""
@@ -139,7 +136,7 @@ def forest_rows_subgroups(estimates: pd.DataFrame, config: Mapping, *,
         lvl_rows = sub[is_level & lv.loc[sub.index]]
         if not len(lvl_rows) and not len(inter):
             continue
-        out.append({"label": sg.get("label", sg.get("name")), "estimate": np.nan,
+        out.append({"label": sg["label"], "estimate": np.nan,
                     "conf_low": np.nan, "conf_high": np.nan, "p": p_txt, "header": True})
         for _, r in lvl_rows.iterrows():
             lev = str(r["term"]).split(":", 1)[1]

@@ -191,7 +191,7 @@ def arm_order(config: Mapping) -> list:
 
 def arm_names(config: Mapping) -> dict:
     """``{label: display name}``; the label itself when config gives no name."""
-    names = (config.get("trial") or {}).get("arm_names") or {}
+    names = config["trial"]["arm_names"]
     return {a: str(names.get(a, a)) for a in arm_order(config)}
 
 
@@ -201,7 +201,7 @@ def arm_styles(config: Mapping) -> dict:
     Colours from ``trial.arm_colours`` (greys if absent); line styles,
     markers and hatches by position so arms differ without colour.
     """
-    colours = (config.get("trial") or {}).get("arm_colours") or {}
+    colours = config["trial"]["arm_colours"]
     names = arm_names(config)
     out = {}
     for i, (role, label) in enumerate(arm_roles(config).items()):

@@ -241,7 +241,7 @@ def km_plot(km_curves: pd.DataFrame, km_at_risk: pd.DataFrame, config: Mapping, 
                                     "lower": steps.lower, "upper": steps.upper}))
         if median_lines:
             med_rows.append(_draw_km_median(ax, a, steps, medians))
-    _format_km_axes(ax, outcome_config(config, outcome).get("label", outcome), arms, styles,
+    _format_km_axes(ax, outcome_config(config, outcome)["label"], arms, styles,
                     x_end=x_end, risk_times=risk_times, cumulative=cumulative, ylabel=ylabel)
     at_risk = _draw_at_risk_table(fig, axr, risk, arms, styles, x_end, table_title_y)
     drawn = {"curves": pd.concat(curves, ignore_index=True), "at_risk": at_risk}
@@ -289,7 +289,7 @@ def cif_plot(cif_curves: pd.DataFrame, config: Mapping, outcome: str, *,
     width = "double" if len(causes) > 1 else "single"
     fig, axes = plt.subplots(1, len(causes), figsize=style.figsize(width, 62), squeeze=False)
     oc = outcome_config(config, outcome)
-    titles = {"event": f"{oc.get('label', outcome)}",
+    titles = {"event": f"{oc['label']}",
               "competing": "Left employment before return to work (competing event)"}
     rows = []
     for ax, cause in zip(axes[0], causes):
@@ -313,7 +313,7 @@ def cif_plot(cif_curves: pd.DataFrame, config: Mapping, outcome: str, *,
         ax.set_xlabel("Days since randomisation")
         ax.set_ylabel("Cumulative incidence")
         ax.set_title(titles[cause], loc="left", fontsize=style.BASE_PT)
-        days = (config.get("survival") or {}).get("at_risk_days")
+        days = config["survival"]["at_risk_days"]
         if days:
             ax.set_xticks([d for d in days if d <= x_end + 1e-9])
         ax.legend(loc="lower right" if cause == "event" else "best")

@@ -54,6 +54,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from rtw.core.validation import with_defaults
 from rtw.report import fmt
 from rtw.report.style import arm_names as _arm_names, arm_order as _arm_order
 # The writers live in rtw.report.writers; re-exported here for callers of tables.write_table.
@@ -76,20 +77,6 @@ DEFAULT_BASELINE = [
     {"column": "rtw_self_efficacy_bl", "label": "RTW self-efficacy (1-6)", "type": "continuous"},
 ]
 
-#: Default rows of the primary table: (analysis, label, population or None).
-PRIMARY_ANALYSES = [
-    ("nb_primary", "Primary: negative binomial, ITT", None),
-    ("zinb", "Zero-inflated negative binomial", None),
-    ("hurdle_nb", "Hurdle negative binomial", None),
-    ("poisson_robust", "Poisson, robust SE", None),
-    ("mi_nb", "Multiple imputation, negative binomial", None),
-    ("nb_per_protocol", "Per protocol, negative binomial", None),
-]
-#: Primary-outcome contrasts on the difference scale (not IRRs): shown under their own heading.
-PRIMARY_DIFFERENCES = [
-    ("cace", "Complier average causal effect (IV), days", None),
-]
-
 SECONDARY_ANALYSES = [
     ("ancova", "ANCOVA", "Mean difference"),
     ("lmm", "Linear mixed model", "Mean difference"),
@@ -103,7 +90,20 @@ RATIO_TERMS = {"odds_ratio", "risk_ratio"}
 
 # ------------------------------------------------------------ helpers --
 def _levels(config: Mapping) -> list:
-    return [float(x) for x in (config.get("conf_levels") or [0.95])]
+    return [float(x) for x in config["conf_levels"]]
+
+
+def primary_analyses(config: Mapping) -> list[tuple]:
+    """(analysis, label, population) of the primary table's ratio rows: config
+    ``tables.primary_analyses``."""
+    return [(d["analysis"], d["label"], d["population"]) for d in config["tables"]["primary_analyses"]]
+
+
+def primary_differences(config: Mapping) -> list[tuple]:
+    """(analysis, label, population) of the primary table's difference rows: config
+    ``tables.primary_differences``."""
+    return [(d["analysis"], d["label"], d["population"])
+            for d in config["tables"]["primary_differences"]]
 
 
 def _close(a, b) -> bool:
@@ -169,13 +169,13 @@ def baseline_spec(config: Mapping, df: pd.DataFrame | None = None) -> list:
     -------
     list of dict
     """
-    spec = ((config.get("tables") or {}).get("baseline"))
+    spec = config["tables"]["baseline"]
     if spec:
-        return [dict(s) for s in spec]
+        return with_defaults("tables.baseline", spec)
     spec = [dict(s) for s in DEFAULT_BASELINE]
     if df is not None:
         spec = [s for s in spec if s["column"] in df.columns]
-    return spec
+    return with_defaults("tables.baseline", spec)
 
 
 def table1_config(cfg: Mapping, df: pd.DataFrame) -> dict:
@@ -184,10 +184,10 @@ def table1_config(cfg: Mapping, df: pd.DataFrame) -> dict:
     baselines, numeric columns summarised as continuous, others as categorical."""
     if baseline_spec(cfg, df):
         return dict(cfg)
-    outcomes = cfg.get("outcomes") or {}
-    cols = list(cfg.get("stratification_factors") or []) + list(cfg.get("covariates") or [])
-    cols += [o.get("baseline") for o in [outcomes.get("count") or {}]
-             + list(outcomes.get("continuous") or [])]
+    outcomes = cfg["outcomes"]
+    cols = list(cfg["stratification_factors"]) + list(cfg["covariates"])
+    cols += [o["baseline"] for o in ([outcomes["count"]] if outcomes["count"] else [])
+             + list(outcomes["continuous"])]
     cols = [c for c in dict.fromkeys(cols) if c and c in df.columns]
     spec = []
     for c in cols:
@@ -196,11 +196,11 @@ def table1_config(cfg: Mapping, df: pd.DataFrame) -> dict:
             spec.append({"column": c, "label": c, "type": "continuous", **({"dp": 2} if small else {})})
         else:
             spec.append({"column": c, "label": c, "type": "categorical"})
-    return {**cfg, "tables": {**(cfg.get("tables") or {}), "baseline": spec}}
+    return {**cfg, "tables": {**cfg["tables"], "baseline": spec}}
 
 
 def _continuous_rows(label, groups, spec, dp, show_missing) -> list:
-    summary = spec.get("summary", "both")
+    summary = spec["summary"]
     rows = [(label, {g: "" for g in groups})]
     if summary in ("both", "mean_sd"):
         rows.append((INDENT + "Mean (SD)", {g: fmt.fmt_mean_sd(s.mean(), s.std(ddof=1) if s.count() > 1 else None, dp)
@@ -218,7 +218,7 @@ def _continuous_rows(label, groups, spec, dp, show_missing) -> list:
 
 
 def _categorical_rows(label, groups, spec, pct_dp, show_missing) -> list:
-    levels = spec.get("levels")
+    levels = spec["levels"]
     allvals = pd.concat(list(groups.values()))
     present = allvals.dropna().astype(str)
     if levels is None:
@@ -273,7 +273,7 @@ def table1(df: pd.DataFrame, config: Mapping, *, arm_col: str = "arm",
         missing.  Percentages use the non-missing count as denominator.
     """
     dg = fmt.digits(config)
-    show_missing = (config.get("tables") or {}).get("show_missing", "if_any")
+    show_missing = config["tables"]["show_missing"]
     arms = _arm_order(config)
     unknown = sorted(set(df[arm_col].dropna().astype(str)) - set(arms))
     if unknown:
@@ -287,14 +287,14 @@ def table1(df: pd.DataFrame, config: Mapping, *, arm_col: str = "arm",
         col = spec["column"]
         if col not in df.columns:
             raise KeyError(f"tables.baseline: column {col!r} not in the analysis dataset")
-        label = spec.get("label", col)
+        label = spec["label"] or col
         groups = {a: df.loc[df[arm_col].astype(str) == a, col] for a in arms}
         if overall:
             groups["__overall__"] = df[col]
-        kind = spec.get("type", "continuous")
+        kind = spec["type"]
         if kind == "continuous":
             s_groups = {g: pd.to_numeric(s, errors="raise").astype(float) for g, s in groups.items()}
-            rows = _continuous_rows(label, s_groups, spec, int(spec.get("dp", dg["mean"])), show_missing)
+            rows = _continuous_rows(label, s_groups, spec, int(dg["mean"] if spec["dp"] is None else spec["dp"]), show_missing)
         elif kind == "categorical":
             rows = _categorical_rows(label, groups, spec, int(dg["percent"]), show_missing)
         else:
@@ -379,7 +379,7 @@ def primary_table(estimates: pd.DataFrame, df: pd.DataFrame, config: Mapping, *,
 
     groups = {a: pd.to_numeric(df.loc[df[arm_col].astype(str) == a, value], errors="coerce")
               for a in arms}
-    add(count.get("label", value))
+    add(count["label"])
     add(INDENT + "Randomised, n", {a: fmt.fmt_int(len(s)) for a, s in groups.items()})
     add(INDENT + "With outcome, n", {a: fmt.fmt_int(s.count()) for a, s in groups.items()})
     add(INDENT + "Mean (SD)", {a: fmt.fmt_mean_sd(s.mean(), s.std(ddof=1) if s.count() > 1 else None,
@@ -387,12 +387,10 @@ def primary_table(estimates: pd.DataFrame, df: pd.DataFrame, config: Mapping, *,
     add(INDENT + "Median (IQR)", {a: fmt.fmt_median_iqr(s.median(), s.quantile(0.25),
                                                         s.quantile(0.75), dg["mean"])
                                   if s.count() else "" for a, s in groups.items()})
-    spec = (config.get("tables") or {}).get("primary_analyses")
-    analyses = ([(d["analysis"], d.get("label", d["analysis"]), d.get("population")) for d in spec]
-                if spec else PRIMARY_ANALYSES)
-    sections = [("Incidence rate ratio, intervention vs control", analyses, dg["ratio"]),
+    sections = [("Incidence rate ratio, intervention vs control", primary_analyses(config),
+                 dg["ratio"]),
                 ("Difference in mean days off, intervention vs control",
-                 [] if spec else PRIMARY_DIFFERENCES, dg["estimate"])]
+                 primary_differences(config), dg["estimate"])]
     for heading, rows, dp in sections:
         first = True
         for analysis, label, population in rows:
@@ -410,7 +408,7 @@ def primary_table(estimates: pd.DataFrame, df: pd.DataFrame, config: Mapping, *,
 # ----------------------------------------------------- secondary table --
 def _outcome_dp(o: Mapping, values: pd.Series | None, dg) -> int:
     """Digits for an outcome's means: config ``dp``, else 2 for scores within [-1, 1]."""
-    if o.get("dp") is not None:
+    if o["dp"] is not None:
         return int(o["dp"])
     if values is not None and values.notna().any() and float(values.abs().max()) <= 1:
         return max(2, int(dg["mean"]))
@@ -478,19 +476,19 @@ def secondary_table(estimates: pd.DataFrame, config: Mapping, df: pd.DataFrame |
     heads = _arm_header(config)
     ci_cols = _ci_cols(config)
     cols = ["Outcome"] + [heads[a] for a in arms] + ["Analysis", "Estimate"] + ci_cols + ["p"]
-    outs = [(o, False) for o in (config["outcomes"].get("continuous") or [])]
-    outs += [(o, True) for o in (config["outcomes"].get("binary") or [])]
+    outs = [(o, False) for o in config["outcomes"]["continuous"]]
+    outs += [(o, True) for o in config["outcomes"]["binary"]]
     recs = []
     for o, binary in outs:
         name = o["name"]
-        if df is not None and o.get("value") in df.columns:
+        if df is not None and o["value"] in df.columns:
             vals = pd.to_numeric(df[o["value"]], errors="coerce")
             desc = _descriptive_cells(df, o["value"], arms, arm_col, binary, dg,
                                       _outcome_dp(o, vals, dg))
         else:
             desc = _descriptive_from_estimates(estimates, name, arms, binary, dg)
         head = _empty_row(cols)
-        head["Outcome"] = o.get("label", name)
+        head["Outcome"] = o["label"]
         for a in arms:
             head[heads[a]] = desc.get(a, "")
         recs.append(head)
@@ -500,7 +498,7 @@ def secondary_table(estimates: pd.DataFrame, config: Mapping, df: pd.DataFrame |
                      if t == "arm" or t in ("risk_difference", "risk_ratio", "odds_ratio")]
             for term in terms:
                 is_ratio = (measure in RATIO_MEASURES) or term in RATIO_TERMS
-                dp = dg["ratio"] if is_ratio else int(o.get("estimate_dp", dg["estimate"]))
+                dp = dg["ratio"] if is_ratio else int(dg["estimate"] if o["estimate_dp"] is None else o["estimate_dp"])
                 cells = _contrast_cells(estimates, config, dp, analysis=analysis, outcome=name,
                                         term=term)
                 m = measure if term == "arm" and measure else _prettify(term)
@@ -556,7 +554,7 @@ def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
     lv0 = _levels(config)[0]
     lv0_txt = fmt.fmt_conf_level(lv0)
     cols = ["Measure"] + [heads[a] for a in arms] + ["Contrast", "Estimate"] + ci_cols + ["p"]
-    days = (config.get("survival") or {}).get("proportions_at_days") or []
+    days = config["survival"]["proportions_at_days"]
     recs = []
 
     def add(label, arm_cells=None, contrast=None, contrast_label=""):
@@ -571,11 +569,11 @@ def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
                 r[c] = contrast.get(c, "")
         recs.append(r)
 
-    for o in config["outcomes"].get("time_to_event") or []:
+    for o in config["outcomes"]["time_to_event"]:
         name = o["name"]
         if not len(_pick(estimates, outcome=name)):
             continue
-        add(o.get("label", name))
+        add(o["label"])
         ev = {}
         for a in arms:
             r = _first(_pick(estimates, analysis="km_median", outcome=name, term=f"arm={a}"))
@@ -593,7 +591,7 @@ def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
                                     dg["proportion"], as_pct=True) for a in arms}
             if any(cells.values()):
                 add(INDENT + f"Returned by day {d_txt}, % ({lv0_txt} CI)", cells)
-        tau = o.get("tau")
+        tau = o["tau"]
         tau_txt = f" to day {fmt.fmt_num(tau, 0)}" if tau is not None else ""
         rm = {a: _arm_est_ci(estimates, "rmst", name, f"arm={a}", lv0, dg["mean"]) for a in arms}
         rmd = _contrast_cells(estimates, config, dg["mean"], analysis="rmst_difference", outcome=name)

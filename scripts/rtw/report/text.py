@@ -12,12 +12,7 @@ from typing import Mapping
 
 
 def _outcomes(config: Mapping) -> Mapping:
-    return config.get("outcomes") or {}
-
-
-def _has_subgroups(config: Mapping) -> bool:
-    """Subgroup forest plot: subgroups configured and a count outcome (the NB subgroups)."""
-    return bool(config.get("subgroups")) and bool(_outcomes(config).get("count"))
+    return config["outcomes"]
 
 
 def table_keys(config: Mapping) -> list[str]:
@@ -26,11 +21,11 @@ def table_keys(config: Mapping) -> list[str]:
     time-to-event outcomes."""
     oc = _outcomes(config)
     keys = ["table1"]
-    if oc.get("count"):
+    if oc["count"]:
         keys.append("primary")
-    if oc.get("continuous") or oc.get("binary"):
+    if oc["continuous"] or oc["binary"]:
         keys.append("secondary")
-    if oc.get("time_to_event"):
+    if oc["time_to_event"]:
         keys.append("survival")
     return keys
 
@@ -49,9 +44,9 @@ def table_texts(config: Mapping) -> dict[str, dict[str, str]]:
             "Mean (SD) and median (IQR) for continuous variables; n (%) of participants with data "
             "for categorical variables. No significance tests (CONSORT)."),
     }
-    if oc.get("count"):
+    if oc["count"]:
         texts["primary"] = (
-            f"Primary outcome: {oc['count'].get('label', oc['count']['name'])}",
+            f"Primary outcome: {oc['count']['label']}",
             f"IRR: incidence rate ratio, intervention versus control (reference); "
             f"confidence levels {lv}.")
     texts["secondary"] = (
@@ -66,16 +61,20 @@ def table_texts(config: Mapping) -> dict[str, dict[str, str]]:
 
 def trial_figure_keys(config: Mapping) -> list[str]:
     """Figures that are not per outcome, in report order: the CONSORT diagram (raw exports
-    only), the primary forest plot, the subgroup forest plot and the count distribution
-    (with a count outcome)."""
+    only); with a count outcome the primary forest plot, the subgroup forest plot of its
+    rate ratios (with subgroups) and its distribution; with subgroups and a time-to-event
+    outcome the subgroup forest plot of the first one's hazard ratios (``subgroup_cox``)."""
     keys = []
-    if (config.get("data") or {}).get("source") != "table":
+    if config["data"]["source"] != "table":
         keys.append("consort")
-    has_count = bool(_outcomes(config).get("count"))
+    has_count = bool(_outcomes(config)["count"])
+    has_subgroups = bool(config["subgroups"])
     if has_count:
         keys.append("forest_primary")
-    if _has_subgroups(config):
+    if has_count and has_subgroups:
         keys.append("forest_subgroups")
+    if has_subgroups and _outcomes(config)["time_to_event"]:
+        keys.append("forest_subgroups_tte")
     if has_count:
         keys.append("days_off")
     return keys
@@ -85,7 +84,7 @@ def survival_figure_keys(outcome: Mapping) -> list[str]:
     """Figures of one time-to-event outcome: Kaplan-Meier, cumulative incidence (with a
     competing event) and scaled Schoenfeld residuals."""
     keys = ["km"]
-    if outcome.get("competing_value") is not None:
+    if outcome["competing_value"] is not None:
         keys.append("cif")
     keys.append("schoenfeld")
     return keys

@@ -91,10 +91,8 @@ def _day(d) -> str:
 
 
 def _survival_settings(config: dict) -> dict:
-    s = dict(config.get("survival") or {})
-    ties = s.get("ties", "efron")
-    ct = s.get("km_conf_type", "log-log")
-    rule = str(s.get("median_rule", "R"))
+    s = config["survival"]
+    ties, ct, rule = s["ties"], s["km_conf_type"], str(s["median_rule"])
     if ties not in ("efron", "breslow"):
         raise ValueError(f"config survival.ties must be efron or breslow, got {ties!r}")
     if ct not in ("log-log", "log", "plain"):
@@ -102,9 +100,9 @@ def _survival_settings(config: dict) -> dict:
     if rule.upper() != "R":
         raise ValueError(f"config survival.median_rule: only 'R' is implemented, got {rule!r}")
     return {"ties": ties, "conf_type": ct,
-            "days": list(s.get("proportions_at_days") or []),
-            "at_risk_days": list(s.get("at_risk_days") or []),
-            "cif_days": list(s.get("cif_days") or s.get("proportions_at_days") or [])}
+            "days": list(s["proportions_at_days"]),
+            "at_risk_days": list(s["at_risk_days"]),
+            "cif_days": list(s["proportions_at_days"] if s["cif_days"] is None else s["cif_days"])}
 
 
 def _column_or_none(df, name):
@@ -190,8 +188,8 @@ def _analysed_rows(df: pd.DataFrame, outcome: dict, arm: pd.Series) -> pd.DataFr
     complete = time.notna() & event.notna() & arm.notna()
     rows = df.loc[complete].copy()
     rows["_time"] = time[complete].astype(float)
-    comp_value = outcome.get("competing_value")
-    rows["_event"] = (event[complete] == outcome.get("event_value", 1)).astype(int)
+    comp_value = outcome["competing_value"]
+    rows["_event"] = (event[complete] == outcome["event_value"]).astype(int)
     is_comp = (event[complete] == comp_value if comp_value is not None
                else pd.Series(False, index=rows.index))
     rows["_status"] = np.where(rows["_event"] == 1, 1, np.where(is_comp, 2, 0))
@@ -212,11 +210,11 @@ def _km_fits(rows: pd.DataFrame, arms: list[str]) -> dict:
 def _strata_and_cluster(rows: pd.DataFrame, config: dict) -> tuple:
     """Config ``strata`` and ``cluster`` when their columns are in the table, else None
     (with a warning)."""
-    cluster_col = config.get("cluster")
+    cluster_col = config["cluster"]
     if cluster_col and cluster_col not in rows.columns:
         log.warning("cluster column %r not in the table: no robust SEs", cluster_col)
         cluster_col = None
-    strata_col = config.get("strata")
+    strata_col = config["strata"]
     if strata_col and _column_or_none(rows, strata_col) is None:
         log.warning("strata column %r not in the table: no stratified analyses", strata_col)
         strata_col = None
@@ -225,7 +223,7 @@ def _strata_and_cluster(rows: pd.DataFrame, config: dict) -> tuple:
 
 def _interval_bounds(rows: pd.DataFrame, outcome: dict) -> tuple:
     """Numeric ``lower`` / ``upper`` bound columns of the outcome (None, None if not set)."""
-    lower_col, upper_col = outcome.get("lower"), outcome.get("upper")
+    lower_col, upper_col = outcome["lower"], outcome["upper"]
     if lower_col and upper_col and lower_col in rows.columns and upper_col in rows.columns:
         return (pd.to_numeric(rows[lower_col], errors="coerce"),
                 pd.to_numeric(rows[upper_col], errors="coerce"))
@@ -241,21 +239,21 @@ def prepare(df: pd.DataFrame, config: dict, outcome: dict,
     """
     control, intervention = arm_labels(config)
     arms = [control, intervention]
-    levels = [float(x) for x in (config.get("conf_levels") or [0.95])]
+    levels = [float(x) for x in config["conf_levels"]]
     settings = _survival_settings(config)
     rows = _analysed_rows(df, outcome, _check_columns(df, outcome, arms))
     ev_by_arm = {arm: int(rows.loc[rows["_arm"] == arm, "_event"].sum()) for arm in arms}
     fits = _km_fits(rows, arms)
-    tau = outcome.get("tau")
+    tau = outcome["tau"]
     if fits:
         tau = float(tau) if tau is not None else default_tau([f.time for f in fits.values()])
     strata_col, cluster_col = _strata_and_cluster(rows, config)
     lower, upper = _interval_bounds(rows, outcome)
     return SurvivalData(
-        name=outcome["name"], label=outcome.get("label", outcome["name"]),
+        name=outcome["name"], label=outcome["label"],
         population=population, config=config, rows=rows, control=control,
         intervention=intervention, levels=levels, settings=settings,
-        competing_value=outcome.get("competing_value"), n=len(rows),
+        competing_value=outcome["competing_value"], n=len(rows),
         events=int(rows["_event"].sum()),
         no_events=[arm for arm in arms if ev_by_arm[arm] == 0], km_fits=fits,
         tau=tau if fits else None, strata_col=strata_col, cluster_col=cluster_col,

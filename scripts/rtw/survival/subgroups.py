@@ -59,9 +59,8 @@ def cox_fitter(time: str, event: str, cluster: str | None = None,
 def is_subgroup_outcome(config: dict, outcome: dict) -> bool:
     """Whether ``subgroups`` are configured and ``outcome`` is the first
     ``outcomes.time_to_event`` entry (the one ``subgroup_cox`` is about)."""
-    tte = sg.as_list((config.get("outcomes") or {}).get("time_to_event"))
-    return bool(tte) and bool(sg.as_list(config.get("subgroups"))) \
-        and tte[0].get("name") == outcome.get("name")
+    tte = config["outcomes"]["time_to_event"]
+    return bool(tte) and bool(config["subgroups"]) and tte[0]["name"] == outcome["name"]
 
 
 def _with_cause_specific_event(df: pd.DataFrame, outcome: dict) -> pd.DataFrame:
@@ -72,13 +71,13 @@ def _with_cause_specific_event(df: pd.DataFrame, outcome: dict) -> pd.DataFrame:
     event = pd.to_numeric(rows[outcome["event"]], errors="coerce")
     rows["_sg_time"] = time.astype(float)
     rows["_sg_event"] = np.where(event.isna(), np.nan,
-                                 (event == outcome.get("event_value", 1)).astype(float))
+                                 (event == outcome["event_value"]).astype(float))
     return rows
 
 
 def _model_note(outcome: dict, ties: str) -> str:
-    ecol, comp = outcome["event"], outcome.get("competing_value")
-    return (f"cause-specific Cox, event = {ecol} == {outcome.get('event_value', 1)}"
+    ecol, comp = outcome["event"], outcome["competing_value"]
+    return (f"cause-specific Cox, event = {ecol} == {outcome['event_value']}"
             + (f" (competing {ecol} == {comp} censored)" if comp is not None else "")
             + f"; {ties} ties")
 
@@ -90,14 +89,14 @@ def subgroup_cox_rows(df: pd.DataFrame, config: dict, outcome: dict) -> list[dic
     whose models cannot be fitted gives a NaN ``interaction`` row."""
     if not is_subgroup_outcome(config, outcome):
         return []
-    tcol, ecol = outcome.get("time"), outcome.get("event")
+    tcol, ecol = outcome["time"], outcome["event"]
     if tcol not in df.columns or ecol not in df.columns:
         log.warning("time-to-event columns %s / %s absent: no subgroup_cox", tcol, ecol)
         return []
     # CI levels and practice handling as the regression runners (rtw.models.runner)
-    levels = [float(x) for x in (config.get("conf_levels") or [0.95, 0.80])]
+    levels = [float(x) for x in config["conf_levels"]]
     fixed, cluster, pnote = mf.practice_handling(df, config)
-    ties = str((config.get("survival") or {}).get("ties", "efron"))
+    ties = str(config["survival"]["ties"])
     rows_in = _with_cause_specific_event(df, outcome)
     adjust = mf.adjustment_columns(config, rows_in)
     if fixed:
