@@ -6,15 +6,21 @@ def main(smk):
     import logging
     from pathlib import Path
 
+    from rtw.data.analysis_schema import (check_config_columns, load_analysis_schema,
+                                          validate_analysis)
     from rtw.data.blinding import blind_frame, blind_labels
     from rtw.data.cleaning import clean_tables
-    from rtw.data.derivation import check_config_columns, consort_counts, derive_analysis
+    from rtw.data.derivation import consort_counts, derive_analysis
     from rtw.core.io import atomic_write_csv, atomic_write_parquet
 
     cfg = smk.params.config
     tables, queries = clean_tables(smk.params.raw_dir, cfg, smk.params.schemas)
     analysis = derive_analysis(tables, cfg)
-    check_config_columns(analysis, cfg, "results/data/analysis.parquet (derived)")
+    # before anything is written: a failure leaves no output
+    table = str(smk.output.analysis)
+    validate_analysis(analysis, load_analysis_schema(smk.params.schemas), cfg, table=table,
+                      derived=True)
+    check_config_columns(cfg, analysis.columns, table)
     consort = consort_counts(tables, analysis, cfg)
     if smk.params.blinded:
         mapping = blind_labels(cfg)

@@ -3,6 +3,7 @@ from rtw.core.entry import run
 
 
 def main(smk):
+    from rtw.data.analysis_schema import load_analysis_schema, validate_analysis
     from rtw.data.blinding import blind_frame, blind_labels
     from rtw.data.cleaning import QUERY_COLUMNS
     from rtw.data.importer import import_analysis_table
@@ -11,6 +12,9 @@ def main(smk):
 
     cfg = smk.params.config
     df = import_analysis_table(smk.input.table, cfg)
+    # before anything is written: a failure leaves no output (the importer has checked that
+    # the columns the config names exist)
+    validate_analysis(df, load_analysis_schema(), cfg, table=str(smk.input.table), derived=False)
     if smk.params.blinded:
         df = blind_frame(df, blind_labels(cfg))
     atomic_write_parquet(df, smk.output.analysis)
