@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import ROOT, SCHEMAS, default_config, write_synthetic
+from helpers import ROOT, SCHEMAS, default_config, sap, write_synthetic
 from rtw.core.config import ConfigError
 from rtw.core.io import InputError
 from rtw.data.analysis_schema import (check_config_columns, config_columns, derived_columns,
@@ -92,11 +92,11 @@ def test_imported_table_validates(tmp_path, schema):
     p = tmp_path / "mine.csv"
     pd.DataFrame({"id": ["a", "b", "c"], "grp": ["x", "y", "x"], "site": ["s1", "s1", "s2"],
                   "days": [3, 0, 10], "t": [5.0, 7.0, 9.0], "e": [1, 0, 1]}).to_csv(p, index=False)
-    cfg = {"data": {"source": "table", "columns": {"participant_id": "id", "arm": "grp",
+    cfg = sap({"data": {"source": "table", "columns": {"participant_id": "id", "arm": "grp",
                                                    "practice": "site"}},
            "trial": {"arms": {"control": "x", "intervention": "y"}},
            "cluster": "site",
-           "outcomes": {"count": {"value": "days"}, "time_to_event": {"time": "t", "event": "e"}}}
+           "outcomes": {"count": {"value": "days"}, "time_to_event": {"time": "t", "event": "e"}}})
     df = import_analysis_table(p, cfg)
     validate_analysis(df, schema, cfg, table=str(p), derived=False)
 
@@ -105,14 +105,14 @@ def test_derived_table_imported_back_validates(tmp_path, derived, schema):
     a, cfg = derived
     p = tmp_path / "analysis.csv"
     a.to_csv(p, index=False)
-    cfg = {**cfg, "data": {**cfg["data"], "source": "table", "table": str(p)}}
+    cfg = sap({**cfg, "data": {**cfg["data"], "source": "table", "table": str(p)}})
     df = import_analysis_table(p, cfg)
     validate_analysis(df, schema, cfg, table=str(p), derived=False)
 
 
 def _imported_cfg():
-    return {"data": {"source": "table", "columns": {"participant_id": "id", "arm": "grp"}},
-            "trial": {"arms": {"control": "x", "intervention": "y"}}}
+    return sap({"data": {"source": "table", "columns": {"participant_id": "id", "arm": "grp"}},
+            "trial": {"arms": {"control": "x", "intervention": "y"}}})
 
 
 def test_imported_arm_outside_config_names_row_and_user_column(schema):
@@ -285,9 +285,9 @@ def test_import_table_validates_and_writes(tmp_path, monkeypatch):
     p = tmp_path / "mine.csv"
     pd.DataFrame({"id": ["a", "b", "c"], "grp": ["x", "y", "x"],
                   "days": [3, 0, 10]}).to_csv(p, index=False)
-    cfg = {"data": {"source": "table", "columns": {"participant_id": "id", "arm": "grp"}},
+    cfg = sap({"data": {"source": "table", "columns": {"participant_id": "id", "arm": "grp"}},
            "trial": {"arms": {"control": "x", "intervention": "y"}},
-           "outcomes": {"count": {"value": "days"}}}
+           "outcomes": {"count": {"value": "days"}}})
     out = tmp_path / "results"
     smk = SimpleNamespace(input=SimpleNamespace(table=str(p)),
                           params=SimpleNamespace(config=cfg, blinded=False),
