@@ -1,5 +1,5 @@
 """Entry script (rule clean_derive): raw exports -> cleaned tables, queries, analysis dataset."""
-from rtw.core.entry import run
+from rtw.core.entry import run, sap
 
 
 def main(smk):
@@ -13,7 +13,7 @@ def main(smk):
     from rtw.data.derivation import consort_counts, derive_analysis
     from rtw.core.io import atomic_write_csv, atomic_write_parquet
 
-    cfg = smk.params.config
+    cfg = sap(smk)
     tables, queries = clean_tables(smk.params.raw_dir, cfg, smk.params.schemas)
     analysis = derive_analysis(tables, cfg)
     # before anything is written: a failure leaves no output
@@ -22,7 +22,7 @@ def main(smk):
                       derived=True)
     check_config_columns(cfg, analysis.columns, table)
     consort = consort_counts(tables, analysis, cfg)
-    if smk.params.blinded:
+    if cfg["blinded"]:
         mapping = blind_labels(cfg)
         analysis = blind_frame(analysis, mapping)
         consort = blind_frame(consort, {**mapping, "all": "all"})

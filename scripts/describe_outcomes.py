@@ -1,5 +1,5 @@
 """Entry script (rule describe_outcomes): descriptive rows of the estimates table."""
-from rtw.core.entry import run
+from rtw.core.entry import run, sap
 
 
 def main(smk):
@@ -8,7 +8,7 @@ def main(smk):
     from rtw.models.descriptive import describe_outcomes
     from rtw.core.estimates import write_estimates
     df = pd.read_parquet(smk.input.analysis)
-    write_estimates(describe_outcomes(df, smk.params.config), smk.output.estimates)
+    write_estimates(describe_outcomes(df, sap(smk)), smk.output.estimates)
 
 
 run(main, snakemake)  # noqa: F821

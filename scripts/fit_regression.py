@@ -1,5 +1,5 @@
 """Entry script (rule regression): one group of regression analyses (runners named in params)."""
-from rtw.core.entry import run
+from rtw.core.entry import run, sap
 
 
 def main(smk):
@@ -8,7 +8,8 @@ def main(smk):
     from rtw.models import runner as regression
     from rtw.core.estimates import to_frame, write_estimates
     df = pd.read_parquet(smk.input.analysis)
-    parts = [getattr(regression, name)(df, smk.params.config) for name in smk.params.runners]
+    cfg = sap(smk)
+    parts = [getattr(regression, name)(df, cfg) for name in smk.params.runners]
     write_estimates(to_frame(pd.concat(parts, ignore_index=True)), smk.output.estimates)
 
 

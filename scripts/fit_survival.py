@@ -1,5 +1,5 @@
 """Entry script (rule survival): every time-to-event analysis of one outcome."""
-from rtw.core.entry import run
+from rtw.core.entry import run, sap
 
 
 def main(smk):
@@ -9,7 +9,7 @@ def main(smk):
     from rtw.core.io import atomic_write_csv
     from rtw.survival.runner import run_time_to_event
     df = pd.read_parquet(smk.input.analysis)
-    res = run_time_to_event(df, smk.params.config, dict(smk.params.outcome))
+    res = run_time_to_event(df, sap(smk), dict(smk.params.outcome))
     write_estimates(res["estimates"], smk.output.estimates)
     for key in ("km_curves", "km_at_risk", "cif_curves", "zph_residuals", "summary"):
         atomic_write_csv(res[key], smk.output[key])

@@ -1,5 +1,5 @@
 """Entry script (rule import_table): a bring-your-own analysis table -> analysis dataset."""
-from rtw.core.entry import run
+from rtw.core.entry import run, sap
 
 
 def main(smk):
@@ -10,12 +10,12 @@ def main(smk):
     from rtw.core.io import atomic_write_csv, atomic_write_parquet
     import pandas as pd
 
-    cfg = smk.params.config
+    cfg = sap(smk)
     df = import_analysis_table(smk.input.table, cfg)
     # before anything is written: a failure leaves no output (the importer has checked that
     # the columns the config names exist)
     validate_analysis(df, load_analysis_schema(), cfg, table=str(smk.input.table), derived=False)
-    if smk.params.blinded:
+    if cfg["blinded"]:
         df = blind_frame(df, blind_labels(cfg))
     atomic_write_parquet(df, smk.output.analysis)
     atomic_write_csv(df, smk.output.analysis_csv)

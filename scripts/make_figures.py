@@ -1,7 +1,7 @@
 """Entry script (rule trial_figures): CONSORT diagram, forest plots (primary with sensitivity
 analyses; subgroups) and the distribution of days off (PNG + PDF); only those in
-``params.figures``."""
-from rtw.core.entry import run
+``params.figures_wanted``."""
+from rtw.core.entry import run, sap
 
 
 def main(smk):
@@ -12,9 +12,9 @@ def main(smk):
     from rtw.report import figures, style
     from rtw.core.estimates import read_estimates
 
-    cfg = smk.params.config
+    cfg = sap(smk)
     out = dict(smk.output.items())
-    wanted = list(smk.params.figures)
+    wanted = list(smk.params.figures_wanted)
     est = read_estimates(smk.input.estimates)
     df = pd.read_parquet(smk.input.analysis)
     draw = {

@@ -1,6 +1,6 @@
 """Entry script (rules survival_figures_<outcome>): Kaplan-Meier, cumulative incidence and
 Schoenfeld residual figures of one time-to-event outcome (PNG + PDF)."""
-from rtw.core.entry import run
+from rtw.core.entry import run, sap
 
 
 def _stem(path):
@@ -14,7 +14,7 @@ def main(smk):
     from rtw.report import figures, style
     from rtw.core.estimates import read_estimates
 
-    cfg, outcome = smk.params.config, smk.params.outcome["name"]
+    cfg, outcome = sap(smk), smk.params.outcome["name"]
     out = dict(smk.output.items())
 
     curves = pd.read_csv(smk.input.km_curves, dtype={"arm": str})
@@ -29,7 +29,8 @@ def main(smk):
 
     resid = pd.read_csv(smk.input.zph_residuals, dtype={"term": str, "model": str})
     models = list(dict.fromkeys(resid["model"])) if "model" in resid else []
-    model = smk.params.schoenfeld_model if smk.params.schoenfeld_model in models else None
+    wanted = cfg["figures"]["schoenfeld_model"]
+    model = wanted if wanted in models else None
     fig, _ = figures.schoenfeld_plot(resid, read_estimates(smk.input.estimates), cfg, outcome,
                                      model=model)
     style.save_figure(fig, _stem(out["schoenfeld_png"]))

@@ -1,6 +1,6 @@
 """Entry script (rule presentation_tables): Table 1, primary outcome, secondary outcomes and
 survival summary tables, each as CSV, Markdown, HTML, Word (.docx) and LaTeX."""
-from rtw.core.entry import run
+from rtw.core.entry import run, sap
 
 
 def main(smk):
@@ -12,7 +12,7 @@ def main(smk):
     from rtw.report.text import table_texts
     from rtw.core.estimates import read_estimates
 
-    cfg = smk.params.config
+    cfg = sap(smk)
     out = dict(smk.output.items())
     est = read_estimates(smk.input.estimates)
     df = pd.read_parquet(smk.input.analysis)
@@ -23,7 +23,7 @@ def main(smk):
         "survival": lambda: tables.survival_table(est, cfg),
     }
     texts = table_texts(cfg)
-    for key in smk.params.tables:
+    for key in smk.params.tables_wanted:
         writers.write_table(build[key](), Path(out[f"{key}_csv"]).with_suffix(""),
                             title=texts[key]["title"], footnote=texts[key]["footnote"])
 

@@ -113,3 +113,70 @@ def test_editing_one_module_reruns_exactly_the_rules_that_import_it(clone, modul
     assert inputs and not any(str(clone) in ln for ln in inputs), "snakemake -n shows absolute paths"
     jobs_after, _ = _dry_run_jobs(clone)
     assert jobs_after == {}, f"undoing the edit still schedules {jobs_after}"
+
+
+# config key changed (path, new value) -> rules that must rerun because their params changed,
+# and rules that must not run (issue 10: each rule receives only the config slice it reads).
+# provenance records the whole config, so it reruns on any change.
+_DATA = {"simulate_trial", "clean_derive"}
+_FITS = {"survival", "regression", "describe_outcomes", "combine_estimates"}
+CONFIG_CASES = {
+    "derivation.late_reply_days": (8, {"clean_derive"}, {"simulate_trial"}),
+    "survival.ties": ("breslow", {"survival"},
+                      _DATA | {"regression", "describe_outcomes"}),
+    "regression.nb_ci": ("profile", {"regression"},
+                         _DATA | {"survival", "describe_outcomes", "survival_figures_first_rtw"}),
+    "tables.digits.ratio": (3, {"presentation_tables", "trial_figures"},
+                            _DATA | _FITS | {"survival_figures_first_rtw"}),
+    "figures.schoenfeld_model": ("cox_unadjusted",
+                                 {"survival_figures_first_rtw", "survival_figures_sustained_rtw"},
+                                 _DATA | _FITS | {"presentation_tables", "trial_figures"}),
+    "synthetic.sms_reply_rate": (0.7, {"simulate_trial"}, set()),
+    "simulation.replicates": (10, set(), _DATA | _FITS | {"presentation_tables", "trial_figures",
+                                                          "survival_figures_first_rtw"}),
+}
+
+
+@pytest.mark.parametrize("key", sorted(CONFIG_CASES))
+def test_changing_one_config_key_reruns_exactly_the_rules_that_read_it(clone, key):
+    import yaml
+    value, must, must_not = CONFIG_CASES[key]
+    path = clone / "config" / "config.yaml"
+    original = path.read_text(encoding="utf-8")
+    cfg = yaml.safe_load(original)
+    *parents, leaf = key.split(".")
+    block = cfg
+    for part in parents:
+        block = block.setdefault(part, {})
+    assert block.get(leaf) != value, f"{key} is already {value!r} in config.yaml"
+    block[leaf] = value
+    try:
+        path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+        jobs, out = _dry_run_jobs(clone)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    for rule in must:
+        assert rule in jobs and any("Params have changed" in r for r in jobs[rule]), \
+            f"{key}: {rule} not rerun for its params\n{out[-3000:]}"
+    assert not (set(jobs) & must_not), f"{key}: {sorted(set(jobs) & must_not)} rerun\n{out[-3000:]}"
+    assert set(jobs) <= must | {"all", "provenance"} | _downstream(must), f"{key}: {sorted(jobs)}"
+    assert _dry_run_jobs(clone)[0] == {}, "restoring the config leaves nothing to do"
+
+
+def _downstream(rules: set) -> set:
+    """Rules downstream of ``rules`` in the default workflow (for the scope assertion)."""
+    after = {"simulate_trial": {"clean_derive"},
+             "clean_derive": {"survival", "regression", "describe_outcomes", "presentation_tables",
+                              "trial_figures", "combine_estimates", "survival_figures_first_rtw",
+                              "survival_figures_sustained_rtw"},
+             "survival": {"combine_estimates", "survival_figures_first_rtw",
+                          "survival_figures_sustained_rtw", "presentation_tables", "trial_figures"},
+             "regression": {"combine_estimates", "presentation_tables", "trial_figures"},
+             "combine_estimates": {"presentation_tables", "trial_figures"}}
+    out, todo = set(), list(rules)
+    while todo:
+        for nxt in after.get(todo.pop(), set()):
+            if nxt not in out:
+                out.add(nxt)
+                todo.append(nxt)
+    return out

@@ -9,6 +9,7 @@ from snakemake.exceptions import WorkflowError
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from rtw.core.config import ConfigError, analysis_config, config_source, load  # noqa: E402
 from rtw.core.deps import ImportCache, script_library_files  # noqa: E402
+from rtw.core.entry import config_slice  # noqa: E402
 from rtw.report.text import survival_figure_keys, table_keys, trial_figure_keys  # noqa: E402
 
 try:
@@ -35,6 +36,36 @@ if SOURCE == "table" and not CFG["data"].get("table"):
 
 
 _SCRIPTS = Path(workflow.basedir) / "scripts"
+
+# The config each rule reads (rtw.core.entry.config_slice), passed as params named after the
+# top-level keys: a rule reruns when a setting it reads changes, and only then.
+_MODEL_TERMS = ("covariates", "stratification_factors", "strata", "cluster", "practice_effect")
+_ANALYSIS_DATA = ("data.source", "trial", "blinded", "blind_seed", "outcomes", "subgroups",
+                  *_MODEL_TERMS)
+SLICES = {
+    "clean_derive": (*_ANALYSIS_DATA, "derivation"),
+    "import_table": (*_ANALYSIS_DATA, "data.columns"),
+    "survival": ("trial.arms", "conf_levels", "survival.ties", "survival.km_conf_type",
+                 "survival.median_rule", "survival.proportions_at_days", "survival.at_risk_days",
+                 "survival.cif_days", "outcomes.time_to_event", "subgroups", *_MODEL_TERMS),
+    "regression": ("data.source", "trial.arms", "trial.timepoints", "conf_levels", "seed",
+                   "outcomes", "subgroups", "regression", *_MODEL_TERMS),
+    "describe_outcomes": ("trial.arms", "outcomes"),
+    "presentation_tables": ("trial.arms", "trial.arm_names", "conf_levels", "outcomes",
+                            "survival.proportions_at_days", "tables", "subgroups",
+                            "covariates", "stratification_factors"),
+    "survival_figures": ("trial.arms", "trial.arm_names", "trial.arm_colours",
+                         "trial.followup_days", "conf_levels", "outcomes", "survival.at_risk_days",
+                         "figures.schoenfeld_model"),
+    "trial_figures": ("data.source", "trial.arms", "trial.arm_names", "trial.arm_colours",
+                      "trial.followup_days", "conf_levels", "outcomes", "subgroups", "tables",
+                      "figures.consort_reason_labels"),
+}
+
+
+def sap_params(rule, cfg=None):
+    """Params of ``rule``: its slice (SLICES) of the analysis config (``cfg`` for the data rules)."""
+    return config_slice(ACFG if cfg is None else cfg, *SLICES[rule])
 
 
 _DEPS_CACHE = ImportCache(Path(".snakemake") / "rtw-code-deps.json")

@@ -35,11 +35,7 @@ if SOURCE in ("synthetic", "raw"):
         params:
             raw_dir=lambda w, input: os.path.dirname(input.baseline),
             schemas=SCHEMAS,
-            trial=CFG["trial"],
-            derivation=CFG["derivation"],
-            blinded=CFG["blinded"],
-            blind_seed=CFG["blind_seed"],
-            config=CFG,
+            **sap_params("clean_derive", CFG),
         log:
             "results/logs/clean_derive.log",
         conda:
@@ -58,10 +54,7 @@ else:
             analysis_csv="results/data/analysis.csv",
             queries="results/data/queries.csv",
         params:
-            columns=CFG["data"]["columns"],
-            blinded=CFG["blinded"],
-            blind_seed=CFG["blind_seed"],
-            config=CFG,
+            **sap_params("import_table", CFG),
         log:
             "results/logs/import_table.log",
         conda:

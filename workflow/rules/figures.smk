@@ -18,9 +18,8 @@ for _outcome in TTE:
         output:
             **reported("Figures", survival_figures(_outcome), FIG_FORMATS),
         params:
-            config=ACFG,
+            **sap_params("survival_figures"),
             outcome=tte_cfg(_outcome),
-            schoenfeld_model=(ACFG.get("figures") or {}).get("schoenfeld_model", "cox_adjusted"),
         log:
             f"results/logs/survival_figures_{_outcome}.log",
         benchmark:
@@ -40,8 +39,8 @@ if trial_figures():
         output:
             **reported("Figures", trial_figures(), FIG_FORMATS),
         params:
-            config=ACFG,
-            figures=list(trial_figures()),
+            **sap_params("trial_figures"),
+            figures_wanted=list(trial_figures()),
         log:
             "results/logs/trial_figures.log",
         benchmark:

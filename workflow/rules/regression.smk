@@ -8,7 +8,7 @@ rule regression:
     output:
         estimates="results/estimates/regression_{group}.csv",
     params:
-        config=ACFG,
+        **sap_params("regression"),
         runners=lambda w: REGRESSION_GROUPS[w.group],
     wildcard_constraints:
         group="|".join(REGRESSION_GROUPS) or "none",

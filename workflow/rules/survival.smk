@@ -18,7 +18,7 @@ rule survival:
             subcategory="Survival",
         ),
     params:
-        config=ACFG,
+        **sap_params("survival"),
         outcome=tte_params,
     wildcard_constraints:
         outcome="|".join(TTE) if TTE else "none",

@@ -8,7 +8,7 @@ rule describe_outcomes:
     output:
         estimates="results/estimates/descriptive.csv",
     params:
-        config=ACFG,
+        **sap_params("describe_outcomes"),
     log:
         "results/logs/describe_outcomes.log",
     conda:
@@ -45,8 +45,8 @@ rule presentation_tables:
     output:
         **reported("Tables", presentation_tables(), TABLE_FORMATS),
     params:
-        config=ACFG,
-        tables=list(presentation_tables()),
+        **sap_params("presentation_tables"),
+        tables_wanted=list(presentation_tables()),
     log:
         "results/logs/presentation_tables.log",
     benchmark:

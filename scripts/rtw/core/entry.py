@@ -25,6 +25,30 @@ def setup_logging(log_path=None):
 MODULES_LOGGED = "rtw modules used by entry script"
 
 
+def config_slice(config: dict, *paths: str) -> dict:
+    """The part of ``config`` at ``paths`` (``"survival"``, ``"trial.arms"``), nested as in
+    the config: what a rule passes as its ``params`` so that it reruns when, and only when,
+    a setting it reads changes.  A path absent from ``config`` is an error (a rule must not
+    name a key the schema does not define)."""
+    out: dict = {}
+    for path in paths:
+        parts = path.split(".")
+        source, target = config, out
+        for part in parts[:-1]:
+            source = source[part]
+            target = target.setdefault(part, {})
+        target[parts[-1]] = source[parts[-1]]
+    return out
+
+
+def sap(smk) -> dict:
+    """The config slice a rule received: its ``params`` named after top-level config keys
+    (see :func:`config_slice`), as one nested dict for the library."""
+    from rtw.core.validation import load_schema
+    keys = set(load_schema()["properties"])
+    return {name: value for name, value in smk.params.items() if name in keys}
+
+
 def _log_library_modules(main) -> None:
     """Write to the rule's log which library modules the entry script ran, so a test can
     check them against the rule's ``lib`` inputs (rtw.core.deps)."""
