@@ -37,3 +37,14 @@ def sap(partial: dict) -> dict:
     """A test's partial config as the library receives it: validated against the config
     schema, with the schema's defaults filled in and normalised (rtw.core.config.load)."""
     return load({"outcomes": {}, **copy.deepcopy(partial)}, source="test config")
+
+
+class Params:
+    """A stand-in for a Snakemake job's ``params`` in entry-script tests: attributes plus
+    ``items()`` (rtw.core.entry.sap reads the config slice from the named params)."""
+
+    def __init__(self, **named):
+        self.__dict__.update(named)
+
+    def items(self):
+        return self.__dict__.items()

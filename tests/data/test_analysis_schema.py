@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import ROOT, SCHEMAS, default_config, sap, write_synthetic
+from helpers import ROOT, SCHEMAS, Params, default_config, sap, write_synthetic
 from rtw.core.config import ConfigError
 from rtw.core.io import InputError
 from rtw.data.analysis_schema import (check_config_columns, config_columns, derived_columns,
@@ -254,7 +254,7 @@ def test_config_column_check_runs_from_a_header_alone(schema):
 # ---------------------------------------------------------------- entry script writes nothing on failure
 def _smk(raw, out: Path, cfg):
     return SimpleNamespace(
-        params=SimpleNamespace(raw_dir=str(raw), schemas=str(SCHEMAS), config=cfg, blinded=False),
+        params=Params(raw_dir=str(raw), schemas=str(SCHEMAS), **cfg),
         output=SimpleNamespace(analysis=str(out / "analysis.parquet"),
                                analysis_csv=str(out / "analysis.csv"),
                                queries=str(out / "queries.csv"), consort=str(out / "consort.csv"),
@@ -290,7 +290,7 @@ def test_import_table_validates_and_writes(tmp_path, monkeypatch):
            "outcomes": {"count": {"value": "days"}}})
     out = tmp_path / "results"
     smk = SimpleNamespace(input=SimpleNamespace(table=str(p)),
-                          params=SimpleNamespace(config=cfg, blinded=False),
+                          params=Params(**cfg),
                           output=SimpleNamespace(analysis=str(out / "analysis.parquet"),
                                                  analysis_csv=str(out / "analysis.csv"),
                                                  queries=str(out / "queries.csv")),
