@@ -13,7 +13,9 @@ import pytest
 
 from helpers import SCHEMAS, default_config, write_synthetic, sap
 from rtw.data.cleaning import clean_tables
-from rtw.data.derivation import check_config_columns, derive_analysis
+from rtw.core.config import ConfigError
+from rtw.data.analysis_schema import check_config_columns
+from rtw.data.derivation import derive_analysis
 from rtw.data.importer import import_analysis_table
 from rtw.core.io import InputError
 
@@ -186,9 +188,9 @@ def test_config_names_missing_column(raw):
     cfg["covariates"] = ["days_off_before", "bmi"]
     tables, _ = _clean(raw, cfg)
     a = derive_analysis(tables, cfg)
-    with pytest.raises(InputError, match="config covariates names a column that does not exist") as ei:
-        check_config_columns(a, cfg, "analysis")
-    assert ei.value.column == "bmi"
+    with pytest.raises(ConfigError, match=r"^config covariates\.1: column 'bmi' is not in the "
+                                          r"analysis table analysis"):
+        check_config_columns(cfg, a.columns, "analysis")
 
 
 def test_byo_table_config_names_missing_column(tmp_path):

@@ -87,21 +87,19 @@ def config_columns(config: dict) -> list[tuple[str, str]]:
     """
     need = []
     for key in ("covariates", "stratification_factors"):
-        need += [(f"{key}.{i}", c) for i, c in enumerate(config.get(key) or [])]
-    need += [(key, config[key]) for key in ("strata", "cluster") if config.get(key)]
-    oc = config.get("outcomes") or {}
-    tte = oc.get("time_to_event") or []
-    for i, o in enumerate([tte] if isinstance(tte, dict) else tte):
+        need += [(f"{key}.{i}", c) for i, c in enumerate(config[key])]
+    need += [(key, config[key]) for key in ("strata", "cluster") if config[key]]
+    oc = config["outcomes"]
+    for i, o in enumerate(oc["time_to_event"]):
         need += [(f"outcomes.time_to_event.{i}.{k}", o[k])
-                 for k in ("time", "event", "lower", "upper") if o.get(k)]
-    if oc.get("count"):
+                 for k in ("time", "event", "lower", "upper") if o[k]]
+    if oc["count"]:
         need += [(f"outcomes.count.{k}", oc["count"][k])
-                 for k in ("value", "baseline") if oc["count"].get(k)]
+                 for k in ("value", "baseline") if oc["count"][k]]
     for kind in ("continuous", "binary"):
-        for i, o in enumerate(oc.get(kind) or []):
-            need += [(f"outcomes.{kind}.{i}.{k}", o[k]) for k in ("value", "baseline") if o.get(k)]
-    need += [(f"subgroups.{i}.column", sg["column"])
-             for i, sg in enumerate(config.get("subgroups") or [])]
+        for i, o in enumerate(oc[kind]):
+            need += [(f"outcomes.{kind}.{i}.{k}", o[k]) for k in ("value", "baseline") if o[k]]
+    need += [(f"subgroups.{i}.column", sg["column"]) for i, sg in enumerate(config["subgroups"])]
     return need
 
 

@@ -393,38 +393,3 @@ def consort_counts(tables: dict, analysis: pd.DataFrame, config: dict) -> pd.Dat
     df = pd.DataFrame(rows)
     df.insert(0, "stage_order", df["stage"].map(order))
     return df
-
-
-def check_config_columns(df: pd.DataFrame, config: dict, where: str) -> None:
-    """Every column the config names must exist in the analysis table."""
-    need = []
-    for c in config.get("covariates") or []:
-        need.append(("covariates", c))
-    for c in config.get("stratification_factors") or []:
-        need.append(("stratification_factors", c))
-    for key in ("strata", "cluster"):
-        if config.get(key):
-            need.append((key, config[key]))
-    oc = config.get("outcomes") or {}
-    tte = oc.get("time_to_event") or []
-    for o in (tte if isinstance(tte, list) else [tte]):
-        for k in ("time", "event", "lower", "upper"):
-            if o.get(k):
-                need.append((f"outcomes.time_to_event.{k}", o[k]))
-    cnt = oc.get("count")
-    if cnt:
-        for k in ("value", "baseline"):
-            if cnt.get(k):
-                need.append((f"outcomes.count.{k}", cnt[k]))
-    for kind in ("continuous", "binary"):
-        for o in oc.get(kind) or []:
-            for k in ("value", "baseline"):
-                if o.get(k):
-                    need.append((f"outcomes.{kind}.{k}", o[k]))
-    for sg in config.get("subgroups") or []:
-        need.append(("subgroups.column", sg["column"]))
-    for key, col in need:
-        if col not in df.columns:
-            raise InputError(f"config {key} names a column that does not exist", file=where,
-                             row=1, column=col,
-                             expected="one of the table's columns: " + ", ".join(map(str, df.columns[:40])))

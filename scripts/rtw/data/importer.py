@@ -14,7 +14,7 @@ import pandas as pd
 
 from rtw.core.config import arm_label
 from rtw.core.io import InputError, read_table, sheet_row
-from rtw.data.derivation import check_config_columns
+from rtw.data.analysis_schema import check_config_columns
 
 
 def import_analysis_table(path, config: dict) -> pd.DataFrame:
@@ -24,7 +24,7 @@ def import_analysis_table(path, config: dict) -> pd.DataFrame:
     problem: at least one data row; mapped columns renamed to their roles
     (:func:`_rename_roles`); ids unique (:func:`_check_ids`); arm labels
     (:func:`_check_arms`); the config's columns exist
-    (:func:`rtw.data.derivation.check_config_columns`); outcome values
+    (:func:`rtw.data.analysis_schema.check_config_columns`); outcome values
     (:func:`_check_outcome_values`); time-to-event times and event codes
     (:func:`_check_event_times`).
 
@@ -43,7 +43,7 @@ def import_analysis_table(path, config: dict) -> pd.DataFrame:
     df = _rename_roles(df, cols, path)
     _check_ids(df, cols, path)
     _check_arms(df, cfg["trial"]["arms"], cols, path)
-    check_config_columns(df, cfg, path)
+    check_config_columns(cfg, df.columns, path)
     _check_outcome_values(df, cfg, path)
     _check_event_times(df, cfg, path)
     return df
@@ -81,7 +81,7 @@ def _check_ids(df: pd.DataFrame, cols: dict, path: str) -> None:
     if dup.any():
         idx = np.flatnonzero(dup)
         raise InputError(f"duplicated participant id (rows {[sheet_row(i) for i in idx[:5]]})",
-                         file=path, row=sheet_row(idx[1]), column=cols.get("participant_id"),
+                         file=path, row=sheet_row(idx[1]), column=cols["participant_id"],
                          value=df["participant_id"].iloc[idx[1]], expected="one row per participant")
 
 
@@ -92,12 +92,12 @@ def _check_arms(df: pd.DataFrame, arms: dict, cols: dict, path: str) -> None:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError("arm label not in config trial.arms", file=path, row=sheet_row(i),
-                         column=cols.get("arm"), value=df["arm"].iloc[i],
+                         column=cols["arm"], value=df["arm"].iloc[i],
                          expected="one of " + ", ".join(labels))
     for role, lab in arms.items():
         if not (df["arm"] == lab).any():
             raise InputError(f"the {role} arm label from config is absent from the data", file=path,
-                             column=cols.get("arm"), value=lab,
+                             column=cols["arm"], value=lab,
                              expected="at least one participant in each configured arm")
 
 
@@ -112,7 +112,7 @@ def _check_event_times(df: pd.DataFrame, cfg: dict, path: str) -> None:
             raise InputError("time-to-event time missing, not a number or negative", file=path,
                              row=sheet_row(i), column=o["time"], value=df[o["time"]].iloc[i],
                              expected="a time >= 0 for every participant")
-        allowed = {0, o["event_value"]} | ({o["competing_value"]} if o.get("competing_value") is not None else set())
+        allowed = {0, o["event_value"]} | ({o["competing_value"]} if o["competing_value"] is not None else set())
         e = df[o["event"]]
         bade = ~e.isin(list(allowed)).to_numpy()
         if bade.any():
@@ -135,11 +135,11 @@ def _check_outcome_values(df: pd.DataFrame, cfg: dict, path: str) -> None:
     numeric = []                                    # (column, minimum or None, what)
     if oc["count"]:
         numeric.append((oc["count"]["value"], 0, "a count >= 0"))
-        if oc["count"].get("baseline"):
+        if oc["count"]["baseline"]:
             numeric.append((oc["count"]["baseline"], 0, "a count >= 0"))
     for o in oc["continuous"]:
         numeric.append((o["value"], None, "a number"))
-        if o.get("baseline"):
+        if o["baseline"]:
             numeric.append((o["baseline"], None, "a number"))
     for o in oc["time_to_event"]:
         for k in ("lower", "upper"):

@@ -26,9 +26,7 @@ def favours_labels(config: Mapping, lower_favours_intervention: bool = True) -> 
     """
     roles = style.arm_roles(config)
     names = style.arm_names(config)
-    labels = list(roles.values())
-    ctrl = roles.get("control", labels[0])
-    intv = roles.get("intervention", labels[-1])
+    ctrl, intv = roles["control"], roles["intervention"]
     a, b = f"Favours {names[intv]}", f"Favours {names[ctrl]}"
     return (a, b) if lower_favours_intervention else (b, a)
 
