@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from rtw.core.config import ConfigError, analysis_config, config_source, load  # noqa: E402
 from rtw.core.deps import ImportCache, script_library_files  # noqa: E402
 from rtw.core.entry import config_slice  # noqa: E402
+from rtw.data.plan import check_raw_plan, check_table_plan  # noqa: E402
 from rtw.report.text import survival_figure_keys, table_keys, trial_figure_keys  # noqa: E402
 
 try:
@@ -30,9 +31,10 @@ TTE = [o["name"] for o in CFG["outcomes"]["time_to_event"]]
 SCHEMAS = str(Path(workflow.basedir) / "workflow" / "schemas")
 ENV = "../../environment.yml"
 
-if SOURCE == "table" and not CFG["data"].get("table"):
-    raise WorkflowError("config error: data.source is 'table' but data.table (the path to your "
-                        "analysis table) is not set")
+if SOURCE == "table" and not CFG["data"]["table"]:
+    raise WorkflowError(f"{config_source(workflow.configfiles)}: data.source is 'table' but "
+                        "data.table (the path to your analysis table) is not set")
+
 
 
 _SCRIPTS = Path(workflow.basedir) / "scripts"
@@ -108,6 +110,19 @@ def input_files():
     if SOURCE == "table":
         return [CFG["data"]["table"]]
     return [p for p in raw_inputs().values() if p]
+
+
+# The plan is checked before any job (snakemake -n too): the config's columns exist in the
+# table or among those derivation writes, and both arm labels occur in the data (rtw.data.plan).
+try:
+    if SOURCE == "table":
+        check_table_plan(CFG, config_source(workflow.configfiles))
+    else:
+        check_raw_plan(CFG, raw_table("baseline") if SOURCE == "raw" else None,
+                       config_source(workflow.configfiles),
+                       Path(SCHEMAS) / "analysis.schema.yaml")
+except ConfigError as e:
+    raise WorkflowError(str(e))
 
 
 COUNT = CFG["outcomes"]["count"]
