@@ -58,12 +58,16 @@ def make_data(n: int, out: Path, seed: int = 2024) -> Path:
     import numpy as np
     import pandas as pd
 
+    from rtw.core.validation import with_defaults
     from rtw.data.generator import CONDITION_GROUPS, simulate_primary
     csv = out / f"data_{n}.csv"
     pq = out / f"data_{n}.parquet"
     if csv.exists() and pq.exists():
         return csv
-    d = simulate_primary({"n_practices": 100}, seed, n_per_arm=n // 2, attrition=0.0)
+    trial = with_defaults("trial", {})
+    d = simulate_primary(with_defaults("synthetic", {"n_practices": 100}), seed, n_per_arm=n // 2,
+                         attrition=0.0, window_days=trial["followup_days"],
+                         sms_period_days=trial["sms_period_days"])
     rng = np.random.default_rng(seed + 1)
     # RTW is seen at the fortnightly SMS; spread events over the days of the fortnight
     # so that the Cox fits see realistic (day-level) ties
@@ -192,19 +196,21 @@ def power_python(n_per_arm=200, reps=200) -> dict:
 import sys, time, json
 import yaml
 from rtw.ops import power
-from rtw.core.config import normalise
-cfg = normalise(yaml.safe_load(open({str(ROOT / 'config' / 'config.yaml')!r})))
+from rtw.core.config import load
+cfg = load(yaml.safe_load(open({str(ROOT / 'config' / 'config.yaml')!r})))
 cfg.update(covariates=[], stratification_factors=[], practice_effect="none")
 cfg["outcomes"]["count"]["baseline"] = None
 syn = dict(cfg["synthetic"], zero_inflation=0.0, practice_sd=0.0, condition_effects=[0, 0, 0],
            prior_absence_effect=0.0, leave_job_rate=0.0)
-s = power.settings({{}})
+s = power.settings(cfg)
 a = power.analysis_settings(cfg, s)
 pt = {{"n_per_arm": {n_per_arm}, "true_irr": 0.8, "dispersion": 0.5, "attrition": 0.0}}
-power.run_replicate(syn, pt, power.replicate_seed(1, pt, 0), a, window_days=10**7)
+power.run_replicate(syn, pt, power.replicate_seed(1, pt, 0), a, cox=False, window_days=10**7,
+                    sms_period_days=cfg["trial"]["sms_period_days"])
 t0 = time.perf_counter(); rej = 0
 for i in range({reps}):
-    r = power.run_replicate(syn, pt, power.replicate_seed(1, pt, i), a, window_days=10**7)
+    r = power.run_replicate(syn, pt, power.replicate_seed(1, pt, i), a, cox=False,
+                            window_days=10**7, sms_period_days=cfg["trial"]["sms_period_days"])
     rej += r["p_value"] < 0.05
 dt = time.perf_counter() - t0
 print(json.dumps({{"reps_per_s": {reps} / dt, "power": rej / {reps}}}))

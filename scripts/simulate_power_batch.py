@@ -12,7 +12,7 @@ def main(smk):
     from rtw.ops.power import run_batch
     sim = dict(smk.params.sim)
     start, stop = smk.params.replicates
-    df = run_batch(sim, dict(smk.params.synthetic), dict(smk.params.config),
+    df = run_batch(sim, dict(smk.params.synthetic), dict(smk.params.analysis),
                    dict(smk.params.point), int(start), int(stop))
     atomic_write_csv(df, smk.output[0], float_format="%.17g")
 

@@ -5,11 +5,10 @@ from rtw.core.entry import run
 def main(smk):
     from rtw.core.io import write_table
     from rtw.data.generator import simulate_trial
-    t = smk.params.trial
-    arms = (smk.params.arms["control"], smk.params.arms["intervention"])
-    tables = simulate_trial(smk.params.synthetic, seed=smk.params.seed, arms=arms,
-                            window_days=t["followup_days"], sms_weeks=t["sms_weeks"],
-                            period_days=t["sms_period_days"])
+    p = smk.params
+    arms = (p.arms["control"], p.arms["intervention"])
+    tables = simulate_trial(p.synthetic, seed=p.seed, arms=arms, window_days=p.followup_days,
+                            sms_weeks=p.sms_weeks, period_days=p.sms_period_days)
     for name, df in tables.items():
         write_table(df, smk.output[name])
 

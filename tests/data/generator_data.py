@@ -9,7 +9,8 @@ Run from the repository root:
 Each dataset goes through the real pipeline, exactly as the Snakemake rules do
 (``scripts/simulate_trial.py`` then ``scripts/clean_derive.py``):
 
-    rtw.data.generator.simulate_trial(config['synthetic'] + overrides, seed, arms, trial schedule)
+    rtw.data.generator.simulate_trial(config['synthetic'] + overrides (schema defaults filled),
+                                      seed, arms, trial schedule)
       -> raw exports written with rtw.core.io.write_table (csv) to a temporary folder
       -> rtw.data.cleaning.clean_tables(folder, config, 'workflow/schemas')
       -> rtw.data.derivation.derive_analysis(tables, config)
@@ -54,6 +55,7 @@ from rtw.data.cleaning import clean_tables  # noqa: E402
 from rtw.core.config import load  # noqa: E402
 from rtw.data.derivation import derive_analysis  # noqa: E402
 from rtw.core.io import write_table  # noqa: E402
+from rtw.core.validation import with_defaults  # noqa: E402
 from rtw.data.generator import simulate_trial  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -80,8 +82,7 @@ def config() -> dict:
 def analysis_dataset(seed: int, overrides: dict | None = None, cfg: dict | None = None) -> pd.DataFrame:
     """The derived analysis dataset of one seeded synthetic trial (the pipeline's path)."""
     cfg = cfg or config()
-    syn = copy.deepcopy(cfg["synthetic"])
-    syn.update(overrides or {})
+    syn = with_defaults("synthetic", {**copy.deepcopy(cfg["synthetic"]), **(overrides or {})})
     t = cfg["trial"]
     arms = (t["arms"]["control"], t["arms"]["intervention"])
     tables = simulate_trial(syn, seed=seed, arms=arms, window_days=t["followup_days"],

@@ -9,7 +9,9 @@ if SOURCE == "synthetic":
             synthetic=CFG["synthetic"],
             seed=CFG["seed"],
             arms=CFG["trial"]["arms"],
-            trial=CFG["trial"],
+            followup_days=CFG["trial"]["followup_days"],
+            sms_weeks=CFG["trial"]["sms_weeks"],
+            sms_period_days=CFG["trial"]["sms_period_days"],
         log:
             "results/logs/simulate_trial.log",
         conda:

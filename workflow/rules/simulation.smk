@@ -4,17 +4,20 @@
 # the replicates run in parallel over cores or SLURM nodes
 # (`snakemake --profile profiles/slurm power`); seeds depend only on the config
 # seed, the grid point and the replicate index (scripts/rtw/ops/power.py), so the
-# results do not depend on the batching or the executor.
+# results do not depend on the batching or the executor.  The `simulation:` block is
+# typed (with its defaults) in workflow/schemas/config.schema.yaml and checked when the
+# config is loaded (common.smk); each rule gets only the config it reads, so an edit of
+# the simulation block reruns no data or analysis job, and an edit of the analysis config
+# reruns the power jobs only when they read the key.
+from rtw.ops.power import aggregate_config as _power_aggregate_config
 from rtw.ops.power import batch_config as _power_batch_config
 from rtw.ops.power import batch_files as _power_batch_files
 from rtw.ops.power import batch_range as _power_batch_range
 from rtw.ops.power import grid as _power_grid
+from rtw.ops.power import GRID_KEYS as _POWER_GRID_KEYS
 from rtw.ops.power import settings as _power_settings
 
-try:
-    SIM = _power_settings(CFG)
-except ValueError as e:
-    raise WorkflowError(f"config error: {e}")
+SIM = _power_settings(CFG)
 SIM_POINTS = _power_grid(SIM)
 
 
@@ -26,9 +29,9 @@ rule power_batch:
     params:
         point=lambda w: SIM_POINTS[w.point],
         replicates=lambda w: _power_batch_range(SIM, int(w.batch)),
-        sim={k: SIM[k] for k in ("seed", "alpha", "cox", "n_practices", "practice_effect")},
+        sim={k: SIM[k] for k in ("seed", "cox", "n_practices", "practice_effect")},
         synthetic=CFG["synthetic"],
-        config=_power_batch_config(ACFG),
+        analysis=_power_batch_config(ACFG, SIM),
     wildcard_constraints:
         point=r"n\d+_irr[^_/]+_theta[^_/]+_att[^_/]+",
         batch=r"\d+",
@@ -67,9 +70,9 @@ rule power_aggregate:
             labels={"name": "power_curve", "format": "PDF"},
         ),
     params:
-        sim=SIM,
-        synthetic=CFG["synthetic"],
-        config=ACFG,
+        sim={k: SIM[k] for k in (*_POWER_GRID_KEYS, "alpha", "cox")},
+        synthetic={"nb_mean": CFG["synthetic"]["nb_mean"]},
+        analysis=_power_aggregate_config(ACFG),
     resources:
         mem_mb=2000,
         runtime=10,

@@ -12,14 +12,15 @@ Data-generating model
   (``D = 0``); otherwise ``D ~ NB(mean = mu_i, size = nb_theta)`` with
   ``log mu_i = log(nb_mean) + log(true_irr) * intervention + lp_i``, where the
   prognostic score ``lp_i`` (health condition group, log prior absence,
-  practice) has mean zero in the population.  ``D`` is capped at the window
-  (182 days).  ``true_irr`` is therefore the ratio of the *uncapped* means;
-  the cap pulls the realised ratio of means slightly towards 1.
+  practice) has mean zero in the population.  ``D`` is capped at the follow-up
+  window ``W`` (config ``trial.followup_days``).  ``true_irr`` is therefore the
+  ratio of the *uncapped* means; the cap pulls the realised ratio of means
+  slightly towards 1.
 * **Latent time to RTW** ``T``: Weibull proportional hazards with hazard ratio
   ``true_rtw_hr`` for the intervention, linked to ``D`` by a Gaussian copula
   (correlation ``copula_rho``) so that long absences go with late returns.
-  The first return happens at ``min(T, D)`` when ``D`` < 182 (days off beyond
-  the first spell are placed as a relapse after it); when ``D`` = 182 the
+  The first return happens at ``min(T, D)`` when ``D`` < ``W`` (days off beyond
+  the first spell are placed as a relapse after it); when ``D`` = ``W`` the
   participant never returns in the window.  The observed first RTW is only
   seen at the fortnightly SMS, so the estimable HR is close to, not exactly,
   ``true_rtw_hr``.
@@ -30,9 +31,10 @@ Data-generating model
 * Secondary scores: baseline score + common change + ``secondary_differences``
   for the intervention + noise, at 6 weeks and 6 months.
 
-The defaults reproduce WAVE's published shape: 7,955 invited, 130 randomised
-(64/66), 10 practices, 125 with the primary outcome, days off mean (SD) about
-42.7 (57.7) with usual care and 37.9 (48.8) with vocational advice.
+The defaults (``workflow/schemas/config.schema.yaml``, the one home of the
+``synthetic:`` defaults) reproduce WAVE's published shape: 7,955 invited, 130
+randomised (64/66), 10 practices, 125 with the primary outcome, days off mean
+(SD) about 42.7 (57.7) with usual care and 37.9 (48.8) with vocational advice.
 """
 from __future__ import annotations
 
@@ -52,68 +54,71 @@ INELIGIBLE_REASONS = np.array([
 
 @dataclass(frozen=True)
 class Params:
-    """Generator parameters; field names are the keys of the config ``synthetic:`` block."""
-    n_invited: int = 7955
-    n_randomised: int = 130
-    n_practices: int = 10
-    allocation: tuple | None = (64, 66)
-    allocation_ratio: tuple = (1, 1)
-    n_primary_missing: int | None = 5
-    primary_missing_rate: float = 0.04
-    response_rate: float = 0.055
-    eligible_rate: float = 0.55
-    consent_rate: float = 0.55
-    recruitment_start: str = "2021-01-11"
-    recruitment_days: int = 300
-    true_irr: float = 0.89
-    nb_mean: float = 52.0
-    nb_theta: float = 0.62
-    zero_inflation: float = 0.10
-    true_rtw_hr: float = 1.15
-    weibull_shape: float = 0.9
-    weibull_median_days: float = 40.0
-    copula_rho: float = 0.8
-    relapse_gap_days: int = 10
-    condition_effects: tuple = (0.0, 0.25, -0.2)  # log-mean effects: msk, mental health, other
-    prior_absence_effect: float = 0.3             # per SD of log prior absence
-    practice_sd: float = 0.15
-    secondary_differences: dict | None = None
-    sms_reply_rate: float = 0.80
-    questionnaire_return: dict | None = None
-    withdrawal_rate: float = 0.04
-    leave_job_rate: float = 0.06
-    contacts_mean: float = 4.8
-    contacts_max: int = 12
-    engagement_rate: float = 0.92
-    mess: dict | None = None
+    """Generator parameters: the config's ``synthetic:`` block, every key given.
+
+    Field names are the keys of the block; their meanings, ranges and defaults are in
+    ``workflow/schemas/config.schema.yaml`` (the one home of the defaults).  Build it with
+    :func:`params_from_config` from a validated block (``rtw.core.config.load``), or, outside
+    the workflow, from ``rtw.core.validation.with_defaults("synthetic", overrides)``.
+    """
+    n_invited: int
+    n_randomised: int
+    n_practices: int
+    allocation: tuple | None
+    allocation_ratio: tuple
+    n_primary_missing: int | None
+    primary_missing_rate: float
+    response_rate: float
+    eligible_rate: float
+    consent_rate: float
+    recruitment_start: str
+    recruitment_days: int
+    true_irr: float
+    nb_mean: float
+    nb_theta: float
+    zero_inflation: float
+    true_rtw_hr: float
+    weibull_shape: float
+    weibull_median_days: float
+    copula_rho: float
+    relapse_gap_days: int
+    condition_effects: tuple          # log-mean effects: msk, mental health, other
+    prior_absence_effect: float       # per SD of log prior absence
+    practice_sd: float
+    secondary_differences: dict
+    sms_reply_rate: float
+    questionnaire_return: dict
+    withdrawal_rate: float
+    leave_job_rate: float
+    contacts_mean: float
+    contacts_max: int
+    engagement_rate: float
+    mess: dict
 
 
-def params_from_config(block: dict | None) -> Params:
-    """Build :class:`Params` from the config's ``synthetic:`` block (unknown keys are an error)."""
-    block = dict(block or {})
+def params_from_config(block: dict) -> Params:
+    """Build :class:`Params` from a complete ``synthetic:`` block.
+
+    Raises
+    ------
+    ValueError
+        On an unknown key, or a missing one (the block did not go through the schema:
+        give ``rtw.core.validation.with_defaults("synthetic", block)``).
+    """
+    block = dict(block)
     fields = set(Params.__dataclass_fields__)
     unknown = sorted(set(block) - fields)
     if unknown:
         raise ValueError(f"config synthetic: unknown key(s) {unknown}; known: {sorted(fields)}")
+    missing = sorted(fields - set(block))
+    if missing:
+        raise ValueError(f"config synthetic: missing key(s) {missing}; build the block with "
+                         "rtw.core.validation.with_defaults('synthetic', block) (the schema's "
+                         "defaults) or take it from rtw.core.config.load")
     for key in ("allocation", "allocation_ratio", "condition_effects"):
-        if block.get(key) is not None:
+        if block[key] is not None:
             block[key] = tuple(block[key])
-    # legacy name kept for readability of config: control_mean_days_off documents the target
     return Params(**block)
-
-
-def _defaults(d: dict | None, base: dict) -> dict:
-    out = dict(base)
-    out.update(d or {})
-    return out
-
-
-SECONDARY_DEFAULTS = {"eq5d_index": 0.03, "work_ability": 0.4,
-                      "rtw_self_efficacy": 0.15, "presenteeism": -0.3}
-RETURN_DEFAULTS = {"6w": 0.80, "6m": 0.75}
-MESS_DEFAULTS = {"sms_late": 0.03, "sms_duplicated": 0.02, "sms_free_text": 0.05,
-                 "sms_uninterpretable": 0.005, "score_out_of_range": 0.01,
-                 "inconsistent_date": 0.005}
 
 
 def _iso(dates: np.ndarray) -> np.ndarray:
@@ -177,7 +182,7 @@ def draw_days_off_before(rng, n: int) -> np.ndarray:
 
 
 def days_off_model(p: Params, arm, cond, prior, practice_i, prac_eff, z1, z2, structural_zero,
-                   window_days: int = 182) -> dict:
+                   window_days: int) -> dict:
     """Latent days off and first-return time of each participant (no random draws here).
 
     The deterministic part of the generator's outcome model, given its random
@@ -218,7 +223,7 @@ def days_off_model(p: Params, arm, cond, prior, practice_i, prac_eff, z1, z2, st
             "relapse_start": relapse_start}
 
 
-def leave_job_times(rng, p: Params, n: int, window_days: int = 182) -> np.ndarray:
+def leave_job_times(rng, p: Params, n: int, window_days: int) -> np.ndarray:
     """Day of leaving employment (exponential; P(within window) = ``leave_job_rate``)."""
     if p.leave_job_rate <= 0:
         return np.full(n, np.inf)
@@ -226,7 +231,7 @@ def leave_job_times(rng, p: Params, n: int, window_days: int = 182) -> np.ndarra
     return np.ceil(rng.exponential(1 / leave_rate, n))
 
 
-def leave_job(S1, relapse_len, L, window_days: int = 182):
+def leave_job(S1, relapse_len, L, window_days: int):
     """Competing event: leaving employment before the first return.
 
     Returns ``(left_job, S1, relapse_len, D_true)``: after leaving, the
@@ -272,7 +277,7 @@ class LatentOutcomes:
 
 
 def latent_outcomes(rng, p: Params, arm, condition_group, days_off_before, practice,
-                    window_days: int = 182) -> LatentOutcomes:
+                    window_days: int) -> LatentOutcomes:
     """Draw each participant's latent outcomes: days off, first return, leaving the job.
 
     The random draws, in this order (both generator paths depend on it): the
@@ -660,10 +665,8 @@ def _intervention_table(rng, p: Params, people: Participants, dropout: Dropout) 
     })
 
 
-def simulate_trial(params: Params | dict | None = None, seed: int = 1,
-                   arms: tuple[str, str] = ("usual_care", "vocational_advice"),
-                   window_days: int = 182, sms_weeks=tuple(range(2, 27, 2)),
-                   period_days: int = 14) -> dict[str, pd.DataFrame]:
+def simulate_trial(params: Params | dict, seed: int, arms: tuple[str, str], window_days: int,
+                   sms_weeks, period_days: int) -> dict[str, pd.DataFrame]:
     """Generate the raw exports of one synthetic trial.
 
     One random stream, drawn table by table in a fixed order (screening,
@@ -673,7 +676,8 @@ def simulate_trial(params: Params | dict | None = None, seed: int = 1,
     Parameters
     ----------
     params : Params or dict
-        Generator parameters (the config ``synthetic:`` block).
+        Generator parameters (the config's ``synthetic:`` block, complete: validated, or
+        built with ``rtw.core.validation.with_defaults("synthetic", ...)``).
     seed : int
         Seed of numpy's ``default_rng``; the same seed gives identical tables.
     arms : (control_label, intervention_label)
@@ -687,9 +691,7 @@ def simulate_trial(params: Params | dict | None = None, seed: int = 1,
         Keys :data:`TABLES`; columns as ``workflow/schemas/raw_*.schema.yaml``.
     """
     p = params if isinstance(params, Params) else params_from_config(params)
-    sec = _defaults(p.secondary_differences, SECONDARY_DEFAULTS)
-    ret = _defaults(p.questionnaire_return, RETURN_DEFAULTS)
-    mess = _defaults(p.mess, MESS_DEFAULTS)
+    sec, ret, mess = p.secondary_differences, p.questionnaire_return, p.mess
     rng = np.random.default_rng(seed)
     if p.n_randomised > p.n_invited:
         raise ValueError("synthetic.n_randomised exceeds n_invited")
@@ -710,11 +712,11 @@ def simulate_trial(params: Params | dict | None = None, seed: int = 1,
             "intervention": intervention, "withdrawals": withdrawals}
 
 
-def truth(params: Params | dict | None = None) -> dict:
+def truth(params: Params | dict) -> dict:
     """The true effects a synthetic trial was generated with (for checks and reports)."""
     p = params if isinstance(params, Params) else params_from_config(params)
     return {"irr_days_off": p.true_irr, "hr_rtw_latent": p.true_rtw_hr,
-            "secondary_differences": _defaults(p.secondary_differences, SECONDARY_DEFAULTS)}
+            "secondary_differences": dict(p.secondary_differences)}
 
 
 def _first_rtw_seen_at_sms(rng, latent: LatentOutcomes, lost, window_days: int,
@@ -736,9 +738,8 @@ def _first_rtw_seen_at_sms(rng, latent: LatentOutcomes, lost, window_days: int,
     return time, event
 
 
-def simulate_primary(params: Params | dict | None = None, seed=1, n_per_arm: int = 65,
-                     attrition: float = 0.0, window_days: int = 182,
-                     sms_period_days: int = 14,
+def simulate_primary(params: Params | dict, seed, n_per_arm: int, attrition: float,
+                     window_days: int, sms_period_days: int,
                      arms: tuple[str, str] | None = None) -> dict:
     """Only what the primary analysis (and the Cox analysis) needs, for power simulations.
 
@@ -768,10 +769,11 @@ def simulate_primary(params: Params | dict | None = None, seed=1, n_per_arm: int
 
     Parameters
     ----------
-    params : Params or dict (config ``synthetic:`` block, with the grid
+    params : Params or dict (complete config ``synthetic:`` block, with the grid
         point's ``true_irr`` and ``nb_theta`` already set).
     seed : int or numpy.random.SeedSequence
     n_per_arm, attrition : grid point.
+    window_days, sms_period_days : follow-up window and SMS period (config ``trial:``).
     arms : optional (control, intervention) labels; default arm is 0/1.
 
     Returns

@@ -1,6 +1,7 @@
 """Simulation-based power of the primary analysis for a definitive trial (SPEC A16).
 
-The ``simulation:`` config block (documented in config/README.md) gives a grid
+The ``simulation:`` config block (typed, with its defaults, in
+``workflow/schemas/config.schema.yaml``; the library reads it validated) gives a grid
 of trial designs -- participants per arm x true IRR x NB dispersion (theta) x
 attrition -- and the number of replicates per grid point.  The Snakemake DAG
 (workflow/rules/simulation.smk) fans the replicates out in batches, one job
@@ -55,22 +56,6 @@ import math
 
 log = logging.getLogger(__name__)
 
-#: Defaults of the ``simulation:`` config block (documented in config/README.md).
-DEFAULTS = {
-    "enabled": False,
-    "n_per_arm": [100, 200, 300, 400, 500],
-    "true_irr": [1.0, 0.85, 0.75],
-    "dispersion": [0.5],
-    "attrition": [0.05],
-    "replicates": 1000,
-    "batch_size": 250,
-    "seed": 20240601,
-    "alpha": 0.05,
-    "cox": False,
-    "n_practices": None,
-    "practice_effect": None,
-}
-
 GRID_KEYS = ("n_per_arm", "true_irr", "dispersion", "attrition")
 
 #: Columns of results/simulation/power.csv.
@@ -83,51 +68,42 @@ COX_COLUMNS = ["cox_estimate", "cox_std_error", "cox_p_value"]
 
 
 class SimulationConfigError(ValueError):
-    pass
-
-
-def _as_list(x):
-    if x is None:
-        return []
-    return list(x) if isinstance(x, (list, tuple)) else [x]
+    """The config does not give the power simulation what it needs (names the key)."""
 
 
 def settings(config: dict) -> dict:
-    """The ``simulation:`` block with defaults filled in and checked."""
-    block = dict((config or {}).get("simulation") or {})
-    unknown = sorted(set(block) - set(DEFAULTS))
-    if unknown:
-        raise SimulationConfigError(f"config simulation: unknown key(s) {unknown}; "
-                                    f"known: {sorted(DEFAULTS)}")
-    s = dict(DEFAULTS)
-    s.update({k: v for k, v in block.items()})
-    for k in GRID_KEYS:
-        s[k] = _as_list(s[k])
-        if not s[k]:
-            raise SimulationConfigError(f"config simulation.{k}: give at least one value")
+    """The ``simulation:`` block of a validated config (:func:`rtw.core.config.load`: checked
+    against the schema, defaults filled in), its grid values as ``int`` / ``float``."""
+    s = dict(config["simulation"])
     s["n_per_arm"] = [int(v) for v in s["n_per_arm"]]
     for k in ("true_irr", "dispersion", "attrition"):
         s[k] = [float(v) for v in s[k]]
-    if any(v < 2 for v in s["n_per_arm"]):
-        raise SimulationConfigError("config simulation.n_per_arm: values must be >= 2")
-    if any(v <= 0 for v in s["true_irr"] + s["dispersion"]):
-        raise SimulationConfigError("config simulation.true_irr and .dispersion must be > 0")
-    if any(not 0 <= v < 1 for v in s["attrition"]):
-        raise SimulationConfigError("config simulation.attrition must be in [0, 1)")
-    s["replicates"] = int(s["replicates"])
-    s["batch_size"] = int(s["batch_size"])
-    if s["replicates"] < 1 or s["batch_size"] < 1:
-        raise SimulationConfigError("config simulation.replicates and .batch_size must be >= 1")
-    s["seed"] = int(s["seed"])
-    s["alpha"] = float(s["alpha"])
-    if not 0 < s["alpha"] < 1:
-        raise SimulationConfigError("config simulation.alpha must be in (0, 1)")
-    if s["practice_effect"] not in (None, "fixed", "cluster_robust", "none"):
-        raise SimulationConfigError("config simulation.practice_effect: fixed | cluster_robust | "
-                                    "none | null (null = as practice_effect)")
-    s["enabled"] = bool(s["enabled"])
-    s["cox"] = bool(s["cox"])
     return s
+
+
+def practice_effect(sim: dict, config: dict) -> str:
+    """How practice enters a replicate's model: ``simulation.practice_effect``, or, when that
+    is null, the config's ``practice_effect`` (fixed | cluster_robust | none)."""
+    return config["practice_effect"] if sim["practice_effect"] is None else sim["practice_effect"]
+
+
+def replicate_block(synthetic: dict, sim: dict) -> dict:
+    """The generator block of the replicates: ``synthetic:`` with ``simulation.n_practices``
+    when that is set (null: ``synthetic.n_practices``)."""
+    block = dict(synthetic)
+    if sim["n_practices"] is not None:
+        block["n_practices"] = int(sim["n_practices"])
+    return block
+
+
+def _count_outcome(config: dict) -> dict:
+    """The count outcome, whose primary analysis (``nb_primary``) the simulation simulates."""
+    count = config["outcomes"]["count"]
+    if count is None:
+        raise SimulationConfigError("config outcomes.count: the power simulation simulates the "
+                                    "primary count analysis (nb_primary); no count outcome is "
+                                    "configured")
+    return count
 
 
 def point_label(pt: dict) -> str:
@@ -173,22 +149,33 @@ def replicate_seed(seed: int, pt: dict, i: int):
     return np.random.SeedSequence(point_entropy(seed, pt), spawn_key=(int(i),))
 
 
-def batch_config(config: dict) -> dict:
-    """The part of the analysis config a replicate uses (so that other config edits
-    do not rerun the simulation): adjustment set, practice handling, the count
-    outcome, the NB fallback, the follow-up window and SMS period, CI levels."""
-    cnt = (config.get("outcomes") or {}).get("count")
-    trial = config.get("trial") or {}
-    reg = config.get("regression") or {}
+def batch_config(config: dict, sim: dict) -> dict:
+    """What a replicate reads of the analysis config, in its shape (rule ``power_batch``'s
+    ``analysis`` param, so that other config edits do not rerun the batches): the adjustment
+    set (stratification factors, covariates, the count outcome's baseline), the practice
+    handling (:func:`practice_effect`), the NB boundary fallback, the follow-up window and
+    the SMS period."""
+    count = config["outcomes"]["count"]
+    nb_boundary = config["regression"]["fallback"]["nb_boundary"]
     return {
-        "stratification_factors": list(config.get("stratification_factors") or []),
-        "covariates": list(config.get("covariates") or []),
-        "practice_effect": config.get("practice_effect"),
-        "cluster": config.get("cluster"),
-        "outcomes": {"count": cnt},
-        "regression": {"fallback": dict(reg.get("fallback") or {})},
-        "trial": {k: trial[k] for k in ("followup_days", "sms_period_days") if k in trial},
+        "stratification_factors": list(config["stratification_factors"]),
+        "covariates": list(config["covariates"]),
+        "practice_effect": practice_effect(sim, config),
+        "outcomes": {"count": None if count is None else {"baseline": count.get("baseline")}},
+        "regression": {"fallback": {"nb_boundary": nb_boundary}},
+        "trial": {k: config["trial"][k] for k in ("followup_days", "sms_period_days")},
     }
+
+
+def aggregate_config(config: dict) -> dict:
+    """What the aggregation reads of the analysis config, in its shape (rule
+    ``power_aggregate``'s ``analysis`` param): the CI levels and the names of the count
+    outcome and of the first time-to-event outcome (the outcomes of the power rows)."""
+    count = config["outcomes"]["count"]
+    return {"conf_levels": list(config["conf_levels"]),
+            "outcomes": {"count": None if count is None else {"name": count["name"]},
+                         "time_to_event": [{"name": o["name"]}
+                                           for o in config["outcomes"]["time_to_event"][:1]]}}
 
 
 # --------------------------------------------------------------------------- #
@@ -197,19 +184,15 @@ def batch_config(config: dict) -> dict:
 def analysis_settings(config: dict, sim: dict) -> dict:
     """What the replicate's analysis takes from the config (adjustment, practice, fallback)."""
     from rtw.core import modelframe as mf
-    spec = (config.get("outcomes") or {}).get("count") or {}
-    if isinstance(spec, list):
-        spec = spec[0] if spec else {}
-    adjust = mf.adjustment_columns(config, None, baseline=spec.get("baseline"))
+    adjust = mf.adjustment_columns(config, None, baseline=_count_outcome(config).get("baseline"))
     available = ("condition_group", "days_off_before", "practice")
     dropped = [c for c in adjust if c not in available]
     adjust = [c for c in adjust if c in available]
-    how = sim.get("practice_effect") or config.get("practice_effect") or "none"
-    strat = set(config.get("stratification_factors") or [])
+    strat = set(config["stratification_factors"])
     categorical = [c for c in adjust if c in ("condition_group", "practice") or c in strat]
-    fallback = ((config.get("regression") or {}).get("fallback") or {}).get("nb_boundary")
     return {"adjust": adjust, "categorical": categorical, "not_simulated": dropped,
-            "practice_effect": str(how), "fallback": fallback}
+            "practice_effect": practice_effect(sim, config),
+            "fallback": config["regression"]["fallback"]["nb_boundary"]}
 
 
 def _design(data: dict, a: dict):
@@ -289,17 +272,18 @@ def analyse_cox(data: dict) -> dict:
             "cox_p_value": float(p_two_sided(b / se))}
 
 
-def run_replicate(synthetic: dict | None, pt: dict, seed_seq, a: dict, cox: bool = False,
-                  window_days: int = 182, sms_period_days: int = 14) -> dict:
-    """Simulate one trial at grid point ``pt`` and analyse it."""
+def run_replicate(synthetic: dict, pt: dict, seed_seq, a: dict, cox: bool, window_days: int,
+                  sms_period_days: int) -> dict:
+    """Simulate one trial at grid point ``pt`` and analyse it.
+
+    ``synthetic`` is the complete generator block of the replicates
+    (:func:`replicate_block`), ``a`` the :func:`analysis_settings`, ``cox`` the config's
+    ``simulation.cox``, ``window_days`` and ``sms_period_days`` its ``trial.followup_days``
+    and ``trial.sms_period_days``.
+    """
     import numpy as np
     from rtw.data.generator import params_from_config, simulate_primary
-    block = dict(synthetic or {})
-    block["true_irr"] = pt["true_irr"]
-    block["nb_theta"] = pt["dispersion"]
-    if a.get("n_practices"):
-        block["n_practices"] = int(a["n_practices"])
-    p = params_from_config(block)
+    p = params_from_config(dict(synthetic, true_irr=pt["true_irr"], nb_theta=pt["dispersion"]))
     data = simulate_primary(p, seed_seq, pt["n_per_arm"], pt["attrition"], window_days,
                             sms_period_days)
     row = {"estimate": np.nan, "std_error": np.nan, "p_value": np.nan, "theta": np.nan,
@@ -320,25 +304,28 @@ def run_replicate(synthetic: dict | None, pt: dict, seed_seq, a: dict, cox: bool
     return row
 
 
-def run_batch(sim: dict, synthetic: dict | None, config: dict, pt: dict, start: int,
-              stop: int):
-    """Replicates ``start..stop-1`` of grid point ``pt`` as a DataFrame (one row each)."""
+def run_batch(sim: dict, synthetic: dict, config: dict, pt: dict, start: int, stop: int):
+    """Replicates ``start..stop-1`` of grid point ``pt`` as a DataFrame (one row each).
+
+    ``sim``: the :func:`settings` (``seed``, ``cox``, ``n_practices``, ``practice_effect``
+    read); ``synthetic``: the validated ``synthetic:`` block; ``config``: the validated
+    analysis config or its :func:`batch_config`.
+    """
     import warnings
 
     import pandas as pd
     a = analysis_settings(config, sim)
-    a["n_practices"] = sim.get("n_practices")
     if a["not_simulated"]:
         log.warning("adjustment column(s) %s are not simulated by the power simulation: "
                     "left out of its model", a["not_simulated"])
-    trial = config.get("trial") or {}
-    window = int(trial.get("followup_days", 182))
-    period = int(trial.get("sms_period_days", 14))
+    block = replicate_block(synthetic, sim)
+    window = int(config["trial"]["followup_days"])
+    period = int(config["trial"]["sms_period_days"])
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for i in range(start, stop):
-            r = run_replicate(synthetic, pt, replicate_seed(sim["seed"], pt, i), a,
+            r = run_replicate(block, pt, replicate_seed(sim["seed"], pt, i), a,
                               cox=sim["cox"], window_days=window, sms_period_days=period)
             r["replicate"] = i
             rows.append(r)
@@ -372,7 +359,7 @@ def _labelled(frames: dict):
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def aggregate(frames: dict, sim: dict, synthetic: dict | None, config: dict):
+def aggregate(frames: dict, sim: dict, synthetic: dict, config: dict):
     """Power table, detail table and tidy estimates rows from ``{label: batch frame}``.
 
     Returns ``(power, detail, estimates)``: ``power`` has :data:`POWER_COLUMNS`
@@ -380,15 +367,18 @@ def aggregate(frames: dict, sim: dict, synthetic: dict | None, config: dict):
     and attrition, when the grid has it); ``detail`` adds the analytic power,
     the mean estimate, failures, boundaries and the Cox power; ``estimates``
     are rows of analysis ``power`` for ``results/simulation/estimates.csv``.
+
+    ``sim``: the :func:`settings` (grid, ``alpha``, ``cox`` read); ``synthetic``: the
+    ``synthetic:`` block (``nb_mean`` read: the control mean of the analytic power);
+    ``config``: the validated analysis config or its :func:`aggregate_config`.
     """
     import pandas as pd
 
     from rtw.core.estimates import to_frame
-    from rtw.data.generator import params_from_config
     points = grid(sim)
     allr = _labelled(frames)
     alpha = sim["alpha"]
-    mu0 = params_from_config(dict(synthetic or {})).nb_mean
+    mu0 = synthetic["nb_mean"]
     rows, det = [], []
     for lab, pt in points.items():
         reps = allr[allr["point"] == lab].sort_values("replicate")
@@ -449,12 +439,13 @@ def _power_estimate_rows(detail, config: dict, alpha: float, cox: bool) -> list:
     under the first time-to-event outcome's name; SE = Monte Carlo SE."""
     from rtw.core.estimates import make_rows
 
-    spec = (config.get("outcomes") or {}).get("count") or {}
-    outcome = spec.get("name", "count") if isinstance(spec, dict) else "count"
-    levels = [float(x) for x in (config.get("conf_levels") or [0.95])]
-    tte = (config.get("outcomes") or {}).get("time_to_event") or []
-    tte = [tte] if isinstance(tte, dict) else tte
-    tte_name = tte[0].get("name", "first_rtw") if tte else "first_rtw"
+    outcome = _count_outcome(config)["name"]
+    levels = [float(x) for x in config["conf_levels"]]
+    tte = config["outcomes"]["time_to_event"]
+    if cox and not tte:
+        raise SimulationConfigError("config simulation.cox: true needs a time-to-event outcome "
+                                    "(the Cox power rows carry its name); none is configured")
+    tte_name = tte[0]["name"] if cox else None
     est = []
     for r in detail.itertuples(index=False):
         term = (f"n_per_arm={r.n_per_arm};true_irr={r.true_irr:g};dispersion={r.dispersion:g};"
