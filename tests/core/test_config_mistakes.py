@@ -208,21 +208,39 @@ def test_later_config_files_override_earlier_ones_key_by_key(tmp_path):
         "survival": {"ties": "efron", "cif_days": [1]}, "seed": 3}
 
 
-def _objects(node, path="", root=None):
+def test_rtw_check_config_lists_every_problem_or_says_ok(tmp_path, capsys):
+    from rtw.ops.cli import main
+    good = ROOT / "config" / "config.yaml"
+    assert main(["check-config", str(good)]) == 0
+    assert capsys.readouterr().out == f"config {good}: OK\n"
+    bad = tmp_path / "bad.yaml"
+    cfg = _variant(lambda c: (_rename(c, "covariates", "covariats"),
+                              c["survival"].__setitem__("ties", "efrom")))
+    bad.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    assert main(["check-config", str(bad)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"config {bad}: unknown key 'covariats' (top level); did you mean 'covariates'?",
+        f"config {bad}: survival.ties: expected one of efron, breslow; got 'efrom' (did you mean 'efron'?)"]
+    broken, line, _ = _broken_yaml(tmp_path, "tab")
+    assert main(["check-config", str(broken)]) == 1
+    assert capsys.readouterr().err.startswith(f"config {broken} line {line}, column 1: ")
+    assert main(["check-config"]) == 2
+
+
+def _objects(node, path=""):
     """(path, node) of every object schema in the config schema."""
-    root = root or node
     if "$ref" in node:
         return
     if "object" in ([node["type"]] if isinstance(node.get("type"), str) else node.get("type", [])):
         yield path, node
     for key, sub in (node.get("properties") or {}).items():
-        yield from _objects(sub, f"{path}.{key}".lstrip("."), root)
+        yield from _objects(sub, f"{path}.{key}".lstrip("."))
     for sub in node.get("oneOf", []):
-        yield from _objects(sub, path, root)
+        yield from _objects(sub, path)
     if isinstance(node.get("items"), dict):
-        yield from _objects(node["items"], f"{path}[]", root)
+        yield from _objects(node["items"], f"{path}[]")
     for key, sub in (node.get("$defs") or {}).items():
-        yield from _objects(sub, f"$defs.{key}", root)
+        yield from _objects(sub, f"$defs.{key}")
 
 
 #: blocks typed by other parts of issue 10 (synthetic, simulation; tables, figures)
@@ -242,7 +260,7 @@ def _properties(node, path=""):
     for key, sub in (node.get("properties") or {}).items():
         yield f"{path}.{key}".lstrip("."), sub
         yield from _properties(sub, f"{path}.{key}".lstrip("."))
-    for i, sub in enumerate(node.get("oneOf", [])):
+    for sub in node.get("oneOf", []):
         yield from _properties(sub, path)
     if isinstance(node.get("items"), dict):
         yield from _properties(node["items"], f"{path}[]")
@@ -285,8 +303,10 @@ def test_snakemake_dry_run_names_the_line_of_a_broken_bundled_config(tmp_path):
     tree.mkdir()
     for part in ("Snakefile", "workflow", "scripts", "config"):
         src = ROOT / part
-        (shutil.copytree if src.is_dir() else shutil.copy)(
-            src, tree / part, **({"ignore": shutil.ignore_patterns("__pycache__")} if src.is_dir() else {}))
+        if src.is_dir():
+            shutil.copytree(src, tree / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, tree / part)
     broken, line, _ = _broken_yaml(tmp_path, "bracket")
     shutil.copy(broken, tree / "config" / "config.yaml")
     r = _snakemake(tmp_path, snakefile=tree / "Snakefile")
