@@ -1,7 +1,9 @@
 # Return-to-work trial pipeline (SPEC: ../shared/SPEC.md; config keys: config/README.md).
 # Wiring only: statistics live in scripts/rtw/.
 import os
+import sys
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -10,7 +12,14 @@ min_version("9.0")
 # A config file given with --configfile replaces the bundled one (it is not
 # merged into it), so a bring-your-own table runs only the outcomes it names.
 if not workflow.overwrite_configfiles:
-    configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+    BUNDLED_CONFIG = os.path.join(workflow.basedir, "config", "config.yaml")
+    try:
+        configfile: BUNDLED_CONFIG
+    except WorkflowError as e:
+        # snakemake says "not valid JSON or YAML" without the file or line: say both, in one line
+        sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
+        from rtw.core.validation import config_file_problem
+        sys.exit(config_file_problem([BUNDLED_CONFIG]) or str(e))
 
 
 report: "workflow/report/workflow.rst"

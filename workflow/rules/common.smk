@@ -16,7 +16,9 @@ from rtw.report.text import survival_figure_keys, table_keys, trial_figure_keys 
 try:
     CFG = load(config, source=config_source(workflow.configfiles))
 except ConfigError as e:
-    raise WorkflowError(str(e))
+    # the one-line message alone on stderr, exit status 1: a WorkflowError would add its
+    # class, this file's line and a traceback line around it
+    sys.exit(str(e))
 
 # Config seen by all steps after the data step. In blinded mode the arms are
 # relabelled A/B there (and in the analysis dataset), so no output carries a

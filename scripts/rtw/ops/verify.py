@@ -119,37 +119,29 @@ SCHEMA = "workflow/schemas/config.schema.yaml"
 def load_config(paths: Sequence, root: Path, *, resolve: bool = True) -> dict:
     """Load, merge and resolve the current config as the run did.
 
-    YAML files are merged in order (later keys override earlier ones).  With
-    ``resolve``, the config is then validated against
-    ``workflow/schemas/config.schema.yaml`` (filling schema defaults, as the
-    Snakefile's ``validate`` does) when that schema exists under ``root``,
-    and passed through ``rtw.core.config.normalise`` when the project has it, so
-    that it compares with the resolved config recorded in provenance.
-    """
-    import yaml
+    The files are read and merged in order as ``snakemake --configfile`` merges them
+    (:func:`rtw.core.validation.read_config`: later keys override earlier ones).  With
+    ``resolve``, the config is then validated, with every schema default filled in, by
+    :func:`rtw.core.validation.validate` against ``workflow/schemas/config.schema.yaml``
+    when that schema exists under ``root``, and passed through
+    :func:`rtw.core.config.analysis_config`, so that it compares with the resolved config
+    recorded in provenance.
 
-    merged: dict = {}
-    for p in paths:
-        with open(_resolve(str(p), root), encoding="utf-8") as fh:
-            merged = _deep_update(merged, yaml.safe_load(fh) or {})
+    Raises
+    ------
+    rtw.core.config.ConfigError
+        The config cannot be read (file, line) or breaks the schema (key, expected, given).
+    """
+    from rtw.core.config import analysis_config, config_source
+    from rtw.core.validation import read_config, validate
+
+    merged = read_config([_resolve(str(p), root) for p in paths])
     if not resolve:
         return merged
     schema = root / SCHEMA
     if schema.is_file():
-        from rtw.core.config import analysis_config
-        from rtw.core.validation import validate
-        merged = analysis_config(validate(merged, str(schema)))
-    return merged
-
-
-def _deep_update(base: dict, new: Mapping) -> dict:
-    out = dict(base)
-    for k, v in new.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            out[k] = _deep_update(dict(out[k]), v)
-        else:
-            out[k] = v
-    return out
+        merged = validate(merged, schema_path=str(schema), source=config_source(paths))
+    return analysis_config(merged)
 
 
 def package_version(name: str) -> str | None:
