@@ -18,7 +18,7 @@ def main(smk):
     analysis = derive_analysis(tables, cfg)
     # before anything is written: a failure leaves no output
     table = str(smk.output.analysis)
-    validate_analysis(analysis, load_analysis_schema(smk.params.schemas), cfg, table=table,
+    validate_analysis(analysis, load_analysis_schema(smk.input.analysis_schema), cfg, table=table,
                       derived=True)
     check_config_columns(cfg, analysis.columns, table)
     consort = consort_counts(tables, analysis, cfg)

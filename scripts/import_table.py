@@ -14,7 +14,8 @@ def main(smk):
     df = import_analysis_table(smk.input.table, cfg)
     # before anything is written: a failure leaves no output (the importer has checked that
     # the columns the config names exist)
-    validate_analysis(df, load_analysis_schema(), cfg, table=str(smk.input.table), derived=False)
+    validate_analysis(df, load_analysis_schema(smk.input.analysis_schema), cfg,
+                      table=str(smk.input.table), derived=False)
     if cfg["blinded"]:
         df = blind_frame(df, blind_labels(cfg))
     atomic_write_parquet(df, smk.output.analysis)

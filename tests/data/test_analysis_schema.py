@@ -219,7 +219,7 @@ def test_config_names_a_missing_column_with_suggestion(derived):
                                "count": {**cfg["outcomes"]["count"], "value": "days_off_6mo"}}}
     with pytest.raises(ConfigError) as ei:
         check_config_columns(cfg, list(a.columns), TABLE)
-    assert str(ei.value) == ("config outcomes.count.value: column 'days_off_6mo' is not in the "
+    assert str(ei.value) == ("config: outcomes.count.value: column 'days_off_6mo' is not in the "
                              "analysis table results/data/analysis.parquet (did you mean "
                              "'days_off_6m'?)")
 
@@ -230,7 +230,7 @@ def test_config_names_a_missing_column_without_a_near_name(derived):
     with pytest.raises(ConfigError) as ei:
         check_config_columns(cfg, a.columns, "mine.csv", source="config my.yaml")
     msg = str(ei.value)
-    assert msg.startswith("config my.yaml covariates.1: column 'bmi' is not in the analysis "
+    assert msg.startswith("config my.yaml: covariates[1]: column 'bmi' is not in the analysis "
                           "table mine.csv (its columns: participant_id, arm, ")
     assert "\n" not in msg
 
@@ -239,10 +239,10 @@ def test_config_columns_lists_every_key_naming_a_column(derived):
     _, cfg = derived
     keys = dict(config_columns(cfg))
     assert keys["outcomes.count.value"] == "days_off_6m"
-    assert keys["outcomes.time_to_event.0.upper"] == "rtw_upper"
-    assert keys["subgroups.2.column"] == "prior_absence_group"
+    assert keys["outcomes.time_to_event[0].upper"] == "rtw_upper"
+    assert keys["subgroups[2].column"] == "prior_absence_group"
     assert keys["strata"] == keys["cluster"] == "practice"
-    assert keys["stratification_factors.0"] == "condition_group"
+    assert keys["stratification_factors[0]"] == "condition_group"
 
 
 def test_config_column_check_runs_from_a_header_alone(schema):
@@ -254,6 +254,7 @@ def test_config_column_check_runs_from_a_header_alone(schema):
 # ---------------------------------------------------------------- entry script writes nothing on failure
 def _smk(raw, out: Path, cfg):
     return SimpleNamespace(
+        input=SimpleNamespace(analysis_schema=str(SCHEMAS / "analysis.schema.yaml")),
         params=Params(raw_dir=str(raw), schemas=str(SCHEMAS), **cfg),
         output=SimpleNamespace(analysis=str(out / "analysis.parquet"),
                                analysis_csv=str(out / "analysis.csv"),
@@ -289,7 +290,8 @@ def test_import_table_validates_and_writes(tmp_path, monkeypatch):
            "trial": {"arms": {"control": "x", "intervention": "y"}},
            "outcomes": {"count": {"value": "days"}}})
     out = tmp_path / "results"
-    smk = SimpleNamespace(input=SimpleNamespace(table=str(p)),
+    smk = SimpleNamespace(input=SimpleNamespace(table=str(p),
+                                                analysis_schema=str(SCHEMAS / "analysis.schema.yaml")),
                           params=Params(**cfg),
                           output=SimpleNamespace(analysis=str(out / "analysis.parquet"),
                                                  analysis_csv=str(out / "analysis.csv"),

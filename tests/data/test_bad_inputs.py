@@ -188,7 +188,7 @@ def test_config_names_missing_column(raw):
     cfg["covariates"] = ["days_off_before", "bmi"]
     tables, _ = _clean(raw, cfg)
     a = derive_analysis(tables, cfg)
-    with pytest.raises(ConfigError, match=r"^config covariates\.1: column 'bmi' is not in the "
+    with pytest.raises(ConfigError, match=r"^config: covariates\[1\]: column 'bmi' is not in the "
                                           r"analysis table analysis"):
         check_config_columns(cfg, a.columns, "analysis")
 

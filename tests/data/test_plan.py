@@ -34,7 +34,7 @@ def test_a_good_bring_your_own_plan_passes_with_numeric_arm_labels(tmp_path, fmt
 
 def test_a_column_the_config_names_must_be_in_the_table_header(tmp_path):
     cfg = _byo(tmp_path, covariates=["agee"])
-    with pytest.raises(ConfigError, match=r"^config my\.yaml covariates\.0: column 'agee' is not "
+    with pytest.raises(ConfigError, match=r"^config my\.yaml: covariates\[0\]: column 'agee' is not "
                                           r"in the analysis table .*t\.csv \(did you mean 'age'\?\)"):
         check_table_plan(cfg, "config my.yaml", cache=None)
 

@@ -2,7 +2,6 @@
 import sys
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
 
 # The workflow's own library (scripts/rtw, installed by requirements.txt as `-e .`) comes
 # first, so the Snakefile of a checkout always plans with that checkout's code.
@@ -34,8 +33,9 @@ SCHEMAS = str(Path(workflow.basedir) / "workflow" / "schemas")
 ENV = "../../environment.yml"
 
 if SOURCE == "table" and not CFG["data"]["table"]:
-    raise WorkflowError(f"{config_source(workflow.configfiles)}: data.source is 'table' but "
-                        "data.table (the path to your analysis table) is not set")
+    sys.exit(f"{config_source(workflow.configfiles)}: data.table: data.source is 'table' but "
+             "data.table (the path to your analysis table) is not set")
+
 
 
 
@@ -124,7 +124,7 @@ try:
                        config_source(workflow.configfiles),
                        Path(SCHEMAS) / "analysis.schema.yaml")
 except ConfigError as e:
-    raise WorkflowError(str(e))
+    sys.exit(str(e))
 
 
 COUNT = CFG["outcomes"]["count"]
@@ -268,7 +268,7 @@ def all_outputs():
     if SOURCE != "table":
         out.append("results/data/consort.csv")
     out += output_files()
-    if (CFG.get("simulation") or {}).get("enabled"):  # power simulation (simulation.smk, issue 6)
+    if CFG["simulation"]["enabled"]:  # power simulation (simulation.smk, issue 6)
         out += ["results/simulation/power.csv", "results/figures/power_curve.png",
                 "results/figures/power_curve.pdf"]
     return out

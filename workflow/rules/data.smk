@@ -27,6 +27,7 @@ if SOURCE in ("synthetic", "raw"):
     rule clean_derive:
         input:
             **raw_inputs(),
+            analysis_schema=os.path.relpath(f"{SCHEMAS}/analysis.schema.yaml"),
             lib=lib("clean_derive"),
         output:
             analysis="results/data/analysis.parquet",
@@ -50,6 +51,7 @@ else:
     rule import_table:
         input:
             table=CFG["data"]["table"],
+            analysis_schema=os.path.relpath(f"{SCHEMAS}/analysis.schema.yaml"),
             lib=lib("import_table"),
         output:
             analysis="results/data/analysis.parquet",

@@ -120,7 +120,14 @@ def load(config: dict, source: str = "config") -> dict:
     default filled in from the schema (:func:`rtw.core.validation.validate`), then
     :func:`normalise`\ d.  ``source`` names the config file(s) in error messages."""
     from rtw.core.validation import validate
-    return normalise(validate(config, source=source))
+    checked = validate(config, source=source)
+    try:
+        return normalise(checked)
+    except ConfigError as e:
+        message = str(e)
+        if source != "config" and message.startswith("config "):
+            message = f"{source}: {message[len('config '):]}"
+        raise ConfigError(message) from None
 
 
 def config_source(configfiles) -> str:

@@ -82,24 +82,24 @@ def config_columns(config: dict) -> list[tuple[str, str]]:
     """Every column the (normalised) config names for the analysis, as (config key, column).
 
     Keys are dotted paths as the config is written (list items by position):
-    ``outcomes.count.value``, ``covariates.1``, ``outcomes.time_to_event.0.time``,
-    ``subgroups.2.column``.
+    ``outcomes.count.value``, ``covariates[1]``, ``outcomes.time_to_event[0].time``,
+    ``subgroups[2].column`` (as rtw.core.validation names keys).
     """
     need = []
     for key in ("covariates", "stratification_factors"):
-        need += [(f"{key}.{i}", c) for i, c in enumerate(config[key])]
+        need += [(f"{key}[{i}]", c) for i, c in enumerate(config[key])]
     need += [(key, config[key]) for key in ("strata", "cluster") if config[key]]
     oc = config["outcomes"]
     for i, o in enumerate(oc["time_to_event"]):
-        need += [(f"outcomes.time_to_event.{i}.{k}", o[k])
+        need += [(f"outcomes.time_to_event[{i}].{k}", o[k])
                  for k in ("time", "event", "lower", "upper") if o[k]]
     if oc["count"]:
         need += [(f"outcomes.count.{k}", oc["count"][k])
                  for k in ("value", "baseline") if oc["count"][k]]
     for kind in ("continuous", "binary"):
         for i, o in enumerate(oc[kind]):
-            need += [(f"outcomes.{kind}.{i}.{k}", o[k]) for k in ("value", "baseline") if o[k]]
-    need += [(f"subgroups.{i}.column", sg["column"]) for i, sg in enumerate(config["subgroups"])]
+            need += [(f"outcomes.{kind}[{i}].{k}", o[k]) for k in ("value", "baseline") if o[k]]
+    need += [(f"subgroups[{i}].column", sg["column"]) for i, sg in enumerate(config["subgroups"])]
     return need
 
 
@@ -120,7 +120,7 @@ def check_config_columns(config: dict, columns, where: str, source: str = "confi
     Raises
     ------
     ConfigError
-        ``config outcomes.count.value: column 'days_off_6mo' is not in the analysis
+        ``config: outcomes.count.value: column 'days_off_6mo' is not in the analysis
         table results/data/analysis.parquet (did you mean 'days_off_6m'?)``.
     """
     have = [str(c) for c in columns]
@@ -131,7 +131,7 @@ def check_config_columns(config: dict, columns, where: str, source: str = "confi
         close = difflib.get_close_matches(str(col), have, n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else \
             f" (its columns: {', '.join(have[:12])}{', ...' if len(have) > 12 else ''})"
-        raise ConfigError(f"{source} {key}: column '{col}' is not in the analysis table "
+        raise ConfigError(f"{source}: {key}: column '{col}' is not in the analysis table "
                           f"{where}{hint}")
 
 
