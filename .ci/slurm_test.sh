@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # .ci/slurm_test.sh - the power simulation through the SLURM profile equals a local run.
 #
+# 0. installs requirements-cluster.txt (the SLURM executor plugin) into the virtual
+#    environment of $SNAKEMAKE if the plugin is missing there (requirements.txt leaves it out);
 # 1. installs Debian's slurm-wlm pieces + munge if missing and starts a one-node
-#    cluster on localhost without systemd (.ci/slurm_start.sh; idempotent);
+#    cluster on localhost without systemd (.ci/slurm_start.sh; idempotent), then runs the
+#    static profile checks with the plugin installed (tests/ops/test_slurm_profile.py);
 # 2. runs a small power-simulation grid with `snakemake --profile profiles/slurm`
 #    into one temporary folder, and the same grid locally (--cores) into another;
 # 3. checks that the two power tables (and batch results) are identical;
@@ -11,6 +14,21 @@
 # Run as root (it installs packages and starts daemons).  About 1-2 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SNAKEMAKE=${SNAKEMAKE:-snakemake}
+log() { echo "[slurm_test] $*"; }
+
+# the SLURM executor plugin is for cluster users only (requirements-cluster.txt): install it into
+# snakemake's virtual environment if missing, as the calling user (before becoming root)
+PY="$(dirname "$(command -v "$SNAKEMAKE")")/python"
+if ! "$PY" -c 'import snakemake_executor_plugin_slurm' 2>/dev/null; then
+  if ! "$PY" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)'; then
+    log "$SNAKEMAKE is not in a virtual environment: pip install -r requirements-cluster.txt into its environment"
+    exit 1
+  fi
+  log "installing requirements-cluster.txt into $(dirname "$(dirname "$PY")")"
+  "$PY" -m pip install -q -r requirements-cluster.txt
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
   # e.g. a GitHub runner: root through passwordless sudo, keeping the venv on PATH
   if sudo -n true 2>/dev/null; then exec sudo -E env "PATH=$PATH" "$0" "$@"; fi
@@ -18,11 +36,9 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 export SLURM_CI_RUN_DIR=${SLURM_CI_RUN_DIR:-/tmp/slurm-ci/run}
-SNAKEMAKE=${SNAKEMAKE:-snakemake}
 TIMEOUT=${SLURM_TEST_TIMEOUT:-900}
 # small grid: 2 n x 2 IRR, 20 replicates each (one batch per point) -> 4 SLURM jobs + aggregate
 GRID=${SLURM_TEST_GRID:-'simulation={n_per_arm: [40, 80], true_irr: [1.0, 0.7], dispersion: [0.5], attrition: [0.1], replicates: 20, batch_size: 20, cox: true, seed: 424242}'}
-log() { echo "[slurm_test] $*"; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rtw-slurm-test.XXXXXX")
 was_running=0
@@ -40,6 +56,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 .ci/slurm_start.sh
+# the profile's keys against the installed plugin (skipped by a pytest run without the plugin)
+"$PY" -m pytest -q -p no:cacheprovider tests/ops/test_slurm_profile.py
 
 t0=$(date +%s)
 log "power simulation through SLURM (profiles/slurm) into $WORK/slurm"

@@ -89,9 +89,20 @@ def test_ci_run_calls_the_slurm_test():
     assert ".ci/slurm_test.sh" in text
 
 
-def test_plugin_is_pinned():
+def test_plugin_is_pinned_for_cluster_users_only():
+    cluster = (ROOT / "requirements-cluster.txt").read_text()
+    assert re.search(r"^snakemake-executor-plugin-slurm==", cluster, re.M)
+    assert re.search(r"^-r requirements\.txt$", cluster, re.M)
     req = (ROOT / "requirements.txt").read_text()
-    assert re.search(r"^snakemake-executor-plugin-slurm==", req, re.M)
+    assert not re.search(r"^snakemake-executor-plugin-slurm", req, re.M)
+
+
+def test_slurm_test_installs_the_plugin_before_using_the_profile():
+    text = "\n".join(l for l in (CI / "slurm_test.sh").read_text().splitlines()
+                     if not l.lstrip().startswith("#"))
+    install = text.find("requirements-cluster.txt")
+    assert install >= 0, "slurm_test.sh installs requirements-cluster.txt"
+    assert install < text.find("--profile profiles/slurm")
 
 
 def test_stop_moves_the_ci_slurm_conf_aside():
