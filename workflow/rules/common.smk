@@ -8,12 +8,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from rtw.core.config import ConfigError, analysis_config, config_source, load  # noqa: E402
 from rtw.core.deps import ImportCache, script_library_files  # noqa: E402
+from rtw.core.validation import typed_command_line  # noqa: E402
 from rtw.core.entry import config_slice  # noqa: E402
 from rtw.data.plan import check_raw_plan, check_table_plan  # noqa: E402
 from rtw.report.text import survival_figure_keys, table_keys, trial_figure_keys  # noqa: E402
 
 try:
-    CFG = load(config, source=config_source(workflow.configfiles))
+    CFG = load(typed_command_line(config, workflow.config_settings.config),
+               source=config_source(workflow.configfiles))
 except ConfigError as e:
     # the one-line message alone on stderr, exit status 1: a WorkflowError would add its
     # class, this file's line and a traceback line around it

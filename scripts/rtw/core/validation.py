@@ -417,3 +417,35 @@ def _show(value, quote: bool = True, width: int = 60) -> str:
     else:
         text = repr(value)
     return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def typed_command_line(config: dict, overrides) -> dict:
+    """``config`` with the values nested in ``snakemake --config KEY=VALUE`` overrides typed as
+    YAML types them in a config file.
+
+    Snakemake types a top-level ``--config`` value (int, float, bool) but reads a nested one
+    (``--config 'simulation={replicates: 20}'``) with YAML's BaseLoader, which leaves every
+    leaf a string (``'20'``); the strict schema would refuse it.  Each such leaf is read again
+    with ``yaml.safe_load``, as the same text in a config file would be.
+    """
+    from collections.abc import Mapping
+
+    import yaml
+
+    def retype(value):
+        if isinstance(value, Mapping):
+            return {k: retype(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [retype(v) for v in value]
+        return yaml.safe_load(value) if isinstance(value, str) else value
+
+    def overlay(target, override, nested):
+        for key, value in override.items():
+            if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+                overlay(target[key], value, True)
+            elif nested or isinstance(value, (Mapping, list)):
+                target[key] = retype(value)
+
+    typed = copy.deepcopy(dict(config))
+    overlay(typed, dict(overrides or {}), False)
+    return typed
