@@ -118,3 +118,56 @@ def test_what_the_workflow_imports_at_parse_time_is_light():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]", f"parse-time imports {mods} load {r.stdout.strip()}"
+
+
+def _config_keys() -> set:
+    """Every key name the config schema defines, at any depth."""
+    from rtw.core.validation import load_schema
+    keys: set = set()
+
+    def walk(node):
+        if not isinstance(node, dict):
+            return
+        for key, sub in (node.get("properties") or {}).items():
+            keys.add(key)
+            walk(sub)
+        for key in ("items", "additionalProperties"):
+            walk(node.get(key))
+        for sub in node.get("oneOf", []) + node.get("anyOf", []):
+            walk(sub)
+        for sub in (node.get("$defs") or {}).values():
+            walk(sub)
+    walk(load_schema())
+    return keys
+
+
+#: ``.get``/``.setdefault`` of a name that is also a config key, on something that is not the
+#: config: a data schema's column spec, a model's coefficients, keyword arguments, a schema node
+NOT_CONFIG = {
+    ("data/analysis_schema.py", "spec.get('type', 'string')"),
+    ("data/cleaning.py", "spec.get('type', 'string')"),
+    ("models/runner.py", "iv.first_stage.get('arm', np.nan)"),
+    ("ops/configdoc.py", "node.get('type')"),
+    ("survival/runner.py", "kw.setdefault('population', prep.population)"),
+    ("survival/runner.py", "kw.setdefault('conf_levels', prep.levels)"),
+}
+
+
+def test_the_library_reads_config_values_without_fallbacks():
+    """Issue 10: the schema is the one home of every default.  Outside the config room
+    (rtw.core.config, rtw.core.validation) the library indexes the validated config
+    (``cfg["survival"]["ties"]``); a ``.get(key, default)``, ``.get(key) or default`` or
+    ``.setdefault(key, ...)`` of a config key would be a second, silent default."""
+    keys = _config_keys()
+    found = []
+    for path in sorted(LIB.rglob("*.py")):
+        rel = path.relative_to(LIB).as_posix()
+        if rel in ("core/config.py", "core/validation.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("get", "setdefault") and node.args
+                    and isinstance(node.args[0], ast.Constant) and node.args[0].value in keys
+                    and (rel, ast.unparse(node)) not in NOT_CONFIG):
+                found.append(f"{rel}:{node.lineno}: {ast.unparse(node)}")
+    assert found == []

@@ -219,3 +219,22 @@ def test_every_query_names_a_real_row(wave):
     assert len(q) > 0
     for t, g in q.groupby("table"):
         assert g["row"].between(2, len(tables[t]) + 1).all()
+
+
+def test_days_off_cap_defaults_to_the_follow_up_window_of_365_days():
+    """Issue 10: a trial with followup_days: 365 caps days off at 365, not at 182 (the cap's
+    default is the follow-up window, set in one place: the schema's null, resolved by
+    rtw.core.config.normalise)."""
+    from helpers import sap
+    cfg = sap({"trial": {"arms": {"control": "c", "intervention": "i"}, "followup_days": 365,
+                         "sms_weeks": [2, 4]}})
+    rule = cfg["derivation"]["days_off"]
+    assert rule["cap_days"] == 365
+    sms = np.full((2, 2), np.nan)                               # no SMS answered
+    questionnaire = np.array([300.0, 400.0])
+    value, source = days_off_6m(sms, questionnaire, rule["rule"], rule["min_share_answered"],
+                                rule["cap_days"])
+    assert value.tolist() == [300.0, 365.0]
+    explicit = sap({"trial": {"arms": {"control": "c", "intervention": "i"}, "followup_days": 365},
+                    "derivation": {"days_off": {"cap_days": 200}}})
+    assert explicit["derivation"]["days_off"]["cap_days"] == 200

@@ -138,3 +138,19 @@ def test_model_based_se_without_cluster_and_no_rows_without_time_to_event():
     assert ssg.subgroup_cox_rows(d, cfg, first) == []
     assert "subgroup_cox" not in set(run_time_to_event(d, cfg, first)["estimates"]["analysis"])
     assert ssg.subgroup_cox_rows(d, _config(subgroups=[]), first) == []
+
+
+def test_subgroup_levels_are_labelled_alike_in_the_cox_and_negative_binomial_rows():
+    """Issue 10: a numeric subgroup column with a missing value (read as 0.0/1.0) gives
+    ``subgroup=female:0`` and ``:1`` in both subgroup_cox and subgroup_nb, not ``0.0``."""
+    from rtw.models.runner import run_subgroups
+    d = _data("720")
+    d["female"] = (np.arange(len(d)) % 3 == 0).astype(float)
+    d.loc[5, "female"] = np.nan
+    d["days_off_6m"] = d["rtw_time"].clip(upper=182).round()
+    cfg = _config(subgroups=[{"name": "female", "column": "female"}])
+    cfg = sap({**cfg, "outcomes": {**cfg["outcomes"], "count": {"name": "days_off",
+                                                                  "value": "days_off_6m"}}})
+    cox = {t for t in _estimates(d, cfg)["term"] if str(t).startswith("subgroup=")}
+    nb = {t for t in run_subgroups(d, cfg)["term"] if str(t).startswith("subgroup=")}
+    assert cox == nb == {"subgroup=female:0", "subgroup=female:1"}

@@ -99,6 +99,28 @@ def test_bring_your_own_table_with_other_names(default_run, tmp_path, strata, co
     assert not (wd / "results/data/consort.csv").exists()
 
 
+def test_bring_your_own_table_with_arms_coded_0_1(default_run, tmp_path):
+    """Issue 10: arm labels as the data hold them, numbers in config and data (0/1), names
+    keyed by number; outputs name the arms by label and by name."""
+    wd = tmp_path / "numeric"
+    wd.mkdir()
+    _byo_table(default_run / "results/data/analysis.parquet", wd / "mytable.csv", False)
+    t = pd.read_csv(wd / "mytable.csv")
+    t["group"] = t["group"].map({"UC": 0, "VA": 1})
+    t.to_csv(wd / "mytable.csv", index=False)
+    cfg = _byo_config("mytable.csv")
+    cfg["trial"] = {"arms": {"control": 0, "intervention": 1},
+                    "arm_names": {0: "Usual care", 1: "Advice"}}
+    (wd / "my.yaml").write_text(yaml.safe_dump(cfg))
+    smk(wd, "--configfile", str(wd / "my.yaml"))
+    a = pd.read_parquet(wd / "results/data/analysis.parquet")
+    assert set(a["arm"]) == {"0", "1"}
+    est = pd.read_csv(wd / "results/tables/estimates.csv", dtype={"term": str})
+    assert {"arm=0", "arm=1"} <= set(est["term"])
+    header = (wd / "results/tables/table1.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "Usual care (n=" in header and "Advice (n=" in header
+
+
 def test_bad_input_stops_with_clear_message_and_no_results(tmp_path):
     wd = tmp_path / "bad"
     (wd / "data/raw").mkdir(parents=True)

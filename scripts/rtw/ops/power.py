@@ -161,7 +161,7 @@ def batch_config(config: dict, sim: dict) -> dict:
         "stratification_factors": list(config["stratification_factors"]),
         "covariates": list(config["covariates"]),
         "practice_effect": practice_effect(sim, config),
-        "outcomes": {"count": None if count is None else {"baseline": count.get("baseline")}},
+        "outcomes": {"count": None if count is None else {"baseline": count["baseline"]}},
         "regression": {"fallback": {"nb_boundary": nb_boundary}},
         "trial": {k: config["trial"][k] for k in ("followup_days", "sms_period_days")},
     }
@@ -184,7 +184,7 @@ def aggregate_config(config: dict) -> dict:
 def analysis_settings(config: dict, sim: dict) -> dict:
     """What the replicate's analysis takes from the config (adjustment, practice, fallback)."""
     from rtw.core import modelframe as mf
-    adjust = mf.adjustment_columns(config, None, baseline=_count_outcome(config).get("baseline"))
+    adjust = mf.adjustment_columns(config, None, baseline=_count_outcome(config)["baseline"])
     available = ("condition_group", "days_off_before", "practice")
     dropped = [c for c in adjust if c not in available]
     adjust = [c for c in adjust if c in available]
