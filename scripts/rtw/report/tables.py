@@ -31,7 +31,7 @@ get 2 decimals.
 mapping fixing order; default the sorted values).  Missing counts are shown
 for every variable with any missing value (``tables.show_missing: always``
 shows them for every variable).  Without ``tables.baseline``,
-:data:`DEFAULT_BASELINE` is used, restricted to columns present.
+the derived baseline characteristics (:func:`derived_baseline_rows`) present are used.
 
 Estimate conventions read here (``estimates.csv``, see ``rtw.core.estimates``)
 -------------------------------------------------------------------------
@@ -63,19 +63,6 @@ from rtw.report.writers import (  # noqa: F401
     to_html, to_latex, to_markdown, write_table,
 )
 
-DEFAULT_BASELINE = [
-    {"column": "age", "label": "Age, years", "type": "continuous"},
-    {"column": "sex", "label": "Sex", "type": "categorical"},
-    {"column": "job_type", "label": "Job type", "type": "categorical"},
-    {"column": "condition_group", "label": "Health condition group", "type": "categorical"},
-    {"column": "days_off_before", "label": "Days off work before randomisation",
-     "type": "continuous"},
-    {"column": "prior_absence_group", "label": "Prior absence length", "type": "categorical"},
-    {"column": "weekly_hours", "label": "Usual weekly working hours", "type": "continuous"},
-    {"column": "eq5d_index_bl", "label": "EQ-5D-5L index", "type": "continuous", "dp": 2},
-    {"column": "work_ability_bl", "label": "Work ability (0-10)", "type": "continuous"},
-    {"column": "rtw_self_efficacy_bl", "label": "RTW self-efficacy (1-6)", "type": "continuous"},
-]
 
 SECONDARY_ANALYSES = [
     ("ancova", "ANCOVA", "Mean difference"),
@@ -172,10 +159,18 @@ def baseline_spec(config: Mapping, df: pd.DataFrame | None = None) -> list:
     spec = config["tables"]["baseline"]
     if spec:
         return with_defaults("tables.baseline", spec)
-    spec = [dict(s) for s in DEFAULT_BASELINE]
+    spec = derived_baseline_rows()
     if df is not None:
         spec = [s for s in spec if s["column"] in df.columns]
     return with_defaults("tables.baseline", spec)
+
+
+def derived_baseline_rows() -> list[dict]:
+    """Table 1 rows of the baseline characteristics derivation writes from raw exports, in
+    order: the ``x-table1`` entries of ``workflow/schemas/analysis.schema.yaml``."""
+    from rtw.data.analysis_schema import load_analysis_schema
+    props = load_analysis_schema()["properties"]
+    return [{"column": col, **spec["x-table1"]} for col, spec in props.items() if "x-table1" in spec]
 
 
 def table1_config(cfg: Mapping, df: pd.DataFrame) -> dict:
