@@ -35,6 +35,13 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/simulation.smk"
 
 
+onsuccess:
+    # a quiet terminal: the jobs print warnings only; here, what needs reading, in a few lines
+    from rtw.ops.run_warnings import gather
+
+    print(gather(), file=sys.stderr)
+
+
 rule all:
     input:
         all_outputs(),

@@ -13,13 +13,26 @@ import os
 import sys
 
 
+#: third-party loggers that report routine work at INFO (fontTools: one line per glyph table
+#: subset into each PDF): WARNING and above only, in the log file too
+QUIET_LOGGERS = ("fontTools", "matplotlib", "PIL")
+
+
 def setup_logging(log_path=None):
-    handlers = [logging.StreamHandler(sys.stderr)]
+    """Everything at INFO and above goes to the rule's log file; the terminal (stderr, which
+    Snakemake shows) gets WARNING and above only, so fit warnings (singular fit, boundary,
+    non-convergence, fallbacks) are not buried (the run's summary gathers them:
+    :mod:`rtw.ops.run_warnings`)."""
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setLevel(logging.WARNING)
+    handlers = [terminal]
     if log_path:
         os.makedirs(os.path.dirname(str(log_path)) or ".", exist_ok=True)
         handlers.append(logging.FileHandler(str(log_path), mode="w", encoding="utf-8"))
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
                         format="%(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 MODULES_LOGGED = "rtw modules used by entry script"
