@@ -4,6 +4,14 @@ analyses; subgroups) and the distribution of days off (PNG + PDF); only those in
 from rtw.core.entry import run, sap
 
 
+def _favours_tte(figures, cfg):
+    """'Favours' labels of the hazard-ratio forest plot from the outcome's ``better``."""
+    better = cfg["outcomes"]["time_to_event"][0]["better"]
+    if better is None:
+        return None
+    return figures.favours_labels(cfg, lower_favours_intervention=better == "lower")
+
+
 def main(smk):
     from pathlib import Path
 
@@ -30,7 +38,7 @@ def main(smk):
             figures.forest_rows_subgroups(est, cfg, analysis="subgroup_cox",
                                           outcome=cfg["outcomes"]["time_to_event"][0]["name"],
                                           overall_analysis="cox_adjusted"),
-            cfg, measure="HR", favours=figures.favours_labels(cfg, lower_favours_intervention=False)),
+            cfg, measure="HR", favours=_favours_tte(figures, cfg)),
         "days_off": lambda: figures.days_off_distribution(df, cfg),
     }
     for key in wanted:

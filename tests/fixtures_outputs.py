@@ -29,7 +29,8 @@ CONFIG = sap({
     "outcomes": {
         "time_to_event": [
             {"name": "first_rtw", "label": "Time to first return to work", "time": "rtw_time",
-             "event": "rtw_event", "event_value": 1, "competing_value": 2, "tau": 182},
+             "event": "rtw_event", "event_value": 1, "competing_value": 2, "tau": 182,
+             "event_label": "Returned to work", "better": "higher"},
             {"name": "sustained_rtw", "label": "Time to sustained return to work",
              "time": "srtw_time", "event": "srtw_event", "event_value": 1, "tau": 182},
         ],

@@ -107,7 +107,7 @@ def test_survival_table():
     med = _row(t, "  Median time, days (95% CI)")
     assert med["Usual care"] == "70 (56 to 98)"
     assert med["Vocational advice"] == "not reached (84 to NR)"
-    p42 = _row(t, "  Returned by day 42, % (95% CI)")
+    p42 = _row(t, "  Returned to work by day 42, % (95% CI)")   # event_label from config
     assert p42["Usual care"] == "25.0 (15.0 to 35.0)"
     hr = _row(t, "  Cox, adjusted")
     assert (hr["Contrast"], hr["Estimate"], hr["95% CI"], hr["p"]) == (

@@ -18,6 +18,7 @@ import pytest
 
 from _survival_ref import arr, data, expected
 from helpers import sap
+from rtw.core.timescale import round_times, summary_times
 from rtw.core.estimates import COLUMNS
 from rtw.survival.runner import (AT_RISK_COLUMNS, CIF_COLUMNS, KM_CURVE_COLUMNS, ZPH_COLUMNS,
                           run_time_to_event)
@@ -183,7 +184,12 @@ def test_minimal_bring_your_own_table_without_optional_roles():
     assert {"km_median", "logrank", "cox_unadjusted", "cox_zph", "rmst", "rmst_difference"} <= got
     assert not got & {"logrank_stratified", "cox_adjusted", "cox_stratified", "cif", "gray_test",
                       "fine_gray", "turnbull", "weibull_ic"}
-    assert out["cif_curves"].empty and out["km_at_risk"].empty
+    assert out["cif_curves"].empty
+    # no survival grids configured: round times of the unit up to the last follow-up (issue 11)
+    horizon = float(d["week"].max())
+    assert sorted(out["km_at_risk"]["time"].unique()) == round_times(horizon, "days")
+    props = {t.split(";t=")[1] for t in out["estimates"].query("analysis == 'km_proportion'").term}
+    assert sorted(props, key=float) == [f"{t:g}" for t in summary_times(horizon, "days")]
     r = _row(out["estimates"], "cox_unadjusted", "arm")
     assert np.log(r.estimate) == pytest.approx(-expected("rossi")["cox_fin_efron"]["coef"] * -1, rel=1e-6)
     # tau defaults to the smallest of the arms' last follow-up times

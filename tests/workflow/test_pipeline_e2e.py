@@ -144,3 +144,34 @@ def test_snakemake_lint_is_clean(tmp_path):
                                     "--lint"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Congratulations, your workflow is in a good condition!" in (r.stdout + r.stderr)
+
+
+def test_bring_your_own_trial_in_months_gets_grids_and_words_of_months(tmp_path):
+    """Issue 11, item 1: time_unit months, 24-month follow-up, no grids configured: the
+    at-risk times, proportions and table headings are in months with round times."""
+    import numpy as np
+    wd = tmp_path / "months"
+    wd.mkdir()
+    rng = np.random.default_rng(5)
+    n = 240
+    arm = np.repeat([0, 1], n // 2)
+    t = np.minimum(24.0, rng.exponential(12.0, n) / np.where(arm == 1, 1.3, 1.0)).round(2)
+    pd.DataFrame({"pid": range(n), "grp": arm, "months": t, "ev": (t < 24).astype(int),
+                  "age": rng.integers(20, 60, n)}).to_csv(wd / "t.csv", index=False)
+    cfg = {"data": {"source": "table", "table": "t.csv",
+                    "columns": {"participant_id": "pid", "arm": "grp"}},
+           "trial": {"arms": {"control": 0, "intervention": 1}},
+           "covariates": ["age"],
+           "outcomes": {"time_to_event": {"name": "relapse", "time": "months", "event": "ev",
+                                          "time_unit": "months", "tau": 24,
+                                          "event_label": "Relapsed", "better": "lower"}}}
+    (wd / "my.yaml").write_text(yaml.safe_dump(cfg))
+    smk(wd, "--configfile", str(wd / "my.yaml"))
+    risk = pd.read_csv(wd / "results/tables/survival/relapse_km_at_risk.csv")
+    assert sorted(risk["time"].unique()) == [0, 3, 6, 9, 12, 15, 18, 21, 24]
+    rows = pd.read_csv(wd / "results/tables/survival_summary.csv")["Measure"].str.strip().tolist()
+    assert "Median time, months (95% CI)" in rows
+    assert [r for r in rows if r.startswith("Relapsed by")] == [
+        "Relapsed by month 6, % (95% CI)", "Relapsed by month 12, % (95% CI)",
+        "Relapsed by month 24, % (95% CI)"]
+    assert not [r for r in rows if "day" in r.lower()]

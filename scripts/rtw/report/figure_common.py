@@ -41,7 +41,14 @@ def outcome_config(config: Mapping, outcome: str) -> dict:
     c = config["outcomes"]["count"]
     if c and c["name"] == outcome:
         return dict(c)
-    return {"name": outcome, "label": outcome}
+    return {**tte_defaults(), "name": outcome, "label": outcome}
+
+
+def tte_defaults() -> dict:
+    """The schema's defaults of a time-to-event outcome entry (``$defs.tte``)."""
+    from rtw.core.validation import load_schema
+    props = load_schema()["$defs"]["tte"]["properties"]
+    return {key: spec["default"] for key, spec in props.items() if "default" in spec}
 
 
 def chosen_conf_level(config: Mapping, conf_level=None) -> float:

@@ -9,7 +9,8 @@ from typing import Mapping
 import pandas as pd
 
 from rtw.report import fmt, style
-from rtw.report.figure_common import pyplot, styled
+from rtw.core.timescale import axis_label
+from rtw.report.figure_common import outcome_config, pyplot, styled
 
 
 def _zph_rows(zph_residuals: pd.DataFrame, zph_tests: pd.DataFrame, outcome: str,
@@ -43,7 +44,7 @@ def _zph_test_text(r) -> str:
 
 
 def _draw_term_panel(ax, term: str, d: pd.DataFrame, tests: pd.DataFrame, *, x: str,
-                     frac: float, reference: Mapping | None) -> tuple:
+                     frac: float, reference: Mapping | None, unit: str = "days") -> tuple:
     """Residual points, lowess smooth (4 points or more), reference line and test text of one
     term.  Returns ``(points, smooth or None, test row or None)``."""
     from statsmodels.nonparametric.smoothers_lowess import lowess
@@ -70,7 +71,7 @@ def _draw_term_panel(ax, term: str, d: pd.DataFrame, tests: pd.DataFrame, *, x: 
     if txt:
         ax.text(0.98, 0.97, txt, transform=ax.transAxes, ha="right", va="top",
                 bbox=dict(facecolor="white", edgecolor="none", pad=1.0), gid=f"ptext:{term}")
-    ax.set_xlabel("Days since randomisation" if x == "time" else "Transformed time")
+    ax.set_xlabel(axis_label(unit) if x == "time" else "Transformed time")
     ax.set_ylabel("Scaled Schoenfeld residual")
     return points, smooth, test_row
 
@@ -120,7 +121,8 @@ def schoenfeld_plot(zph_residuals: pd.DataFrame, zph_tests: pd.DataFrame, config
     for k, term in enumerate(terms):
         d = res[res["term"].astype(str) == term].sort_values(x, kind="mergesort")
         points, sm, test_row = _draw_term_panel(axes[k // ncol, k % ncol], term, d, tests, x=x,
-                                                frac=frac, reference=reference)
+                                                frac=frac, reference=reference,
+                                                unit=outcome_config(config, outcome)["time_unit"])
         pts.append(points)
         if sm is not None:
             smooth.append(sm)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from rtw.report import fmt, style
+from rtw.core.timescale import axis_label, round_times
 from rtw.report.figure_common import (check_arms, chosen_conf_level, outcome_config, outcome_tau,
                                       pyplot, rows_at_conf_level, styled, thinned_tick_labels)
 from rtw.report.measure import text_width_mm
@@ -133,21 +134,30 @@ def _draw_km_median(ax, arm: str, steps: _KMSteps, medians: Mapping | None) -> d
     return {"arm": arm, "median": m}
 
 
-def _format_km_axes(ax, title: str, arms: list, styles: Mapping, *, x_end: float,
+def _km_ylabel(outcome: Mapping, cumulative: bool) -> str:
+    """``Proportion returned to work`` from the outcome's ``event_label`` ("Returned to work");
+    without one, cumulative incidence or survival probability."""
+    what = outcome["event_label"]
+    if not what:
+        return "Cumulative incidence" if cumulative else "Survival probability"
+    what = what[:1].lower() + what[1:]
+    return f"Proportion {what}" if cumulative else f"Proportion not {what}"
+
+
+def _format_km_axes(ax, outcome: Mapping, arms: list, styles: Mapping, *, x_end: float,
                     risk_times: list, cumulative: bool, ylabel: str | None) -> None:
     """Limits, proportion ticks, labels, time ticks at the at-risk times, title and legend."""
     ax.set_xlim(0, x_end)
     ax.set_ylim(0, 1)
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt.fmt_num(v, 1)))
-    ax.set_ylabel(ylabel or ("Proportion returned to work" if cumulative
-                             else "Proportion not returned to work"))
-    ax.set_xlabel("Days since randomisation")
+    ax.set_ylabel(ylabel or _km_ylabel(outcome, cumulative))
+    ax.set_xlabel(axis_label(outcome["time_unit"]))
     ticks = [t for t in risk_times if t <= x_end + 1e-9] or None
     if ticks:
         ax.set_xticks(ticks)
         ax.set_xticklabels(thinned_tick_labels(ticks, x_end))
-    ax.set_title(title, loc="left", fontsize=style.BASE_PT)
+    ax.set_title(outcome["label"], loc="left", fontsize=style.BASE_PT)
     ax.legend(loc="lower right" if cumulative else "upper right",
               handles=[matplotlib.lines.Line2D([], [], color=styles[a].colour,
                                                linestyle=styles[a].linestyle, lw=1.1,
@@ -241,7 +251,7 @@ def km_plot(km_curves: pd.DataFrame, km_at_risk: pd.DataFrame, config: Mapping, 
                                     "lower": steps.lower, "upper": steps.upper}))
         if median_lines:
             med_rows.append(_draw_km_median(ax, a, steps, medians))
-    _format_km_axes(ax, outcome_config(config, outcome)["label"], arms, styles,
+    _format_km_axes(ax, outcome_config(config, outcome), arms, styles,
                     x_end=x_end, risk_times=risk_times, cumulative=cumulative, ylabel=ylabel)
     at_risk = _draw_at_risk_table(fig, axr, risk, arms, styles, x_end, table_title_y)
     drawn = {"curves": pd.concat(curves, ignore_index=True), "at_risk": at_risk}
@@ -290,7 +300,8 @@ def cif_plot(cif_curves: pd.DataFrame, config: Mapping, outcome: str, *,
     fig, axes = plt.subplots(1, len(causes), figsize=style.figsize(width, 62), squeeze=False)
     oc = outcome_config(config, outcome)
     titles = {"event": f"{oc['label']}",
-              "competing": "Left employment before return to work (competing event)"}
+              "competing": f"{oc['competing_label'] or 'Competing event'} (competing event)"}
+    unit = oc["time_unit"]
     rows = []
     for ax, cause in zip(axes[0], causes):
         for a in arms:
@@ -310,12 +321,11 @@ def cif_plot(cif_curves: pd.DataFrame, config: Mapping, outcome: str, *,
         top = 1.0 if cause == "event" else max(0.1, float(np.nanmax(
             pd.concat([r for r in rows if r["cause"].iloc[0] == cause])["upper"].fillna(0))) * 1.15)
         ax.set_ylim(0, min(1.0, top))
-        ax.set_xlabel("Days since randomisation")
+        ax.set_xlabel(axis_label(unit))
         ax.set_ylabel("Cumulative incidence")
         ax.set_title(titles[cause], loc="left", fontsize=style.BASE_PT)
-        days = config["survival"]["at_risk_days"]
-        if days:
-            ax.set_xticks([d for d in days if d <= x_end + 1e-9])
+        ticks = config["survival"]["at_risk_days"] or round_times(x_end, unit)
+        ax.set_xticks([d for d in ticks if d <= x_end + 1e-9])
         ax.legend(loc="lower right" if cause == "event" else "best")
     fig.tight_layout()
     return fig, {"curves": pd.concat(rows, ignore_index=True)}

@@ -54,6 +54,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from rtw.core.timescale import singular, time_digits
 from rtw.core.validation import with_defaults
 from rtw.report import fmt
 from rtw.report.style import arm_names as _arm_names, arm_order as _arm_order
@@ -524,6 +525,26 @@ def _arm_est_ci(est, analysis, outcome, term, level, dp, *, as_pct=False, time=F
     return fmt.fmt_est_ci(r["estimate"], low, high, dp)
 
 
+def _proportion_rows(estimates, outcome: Mapping, arms, level, dg) -> list[tuple]:
+    """(label, cells) of the cumulative proportion with the event at each time the estimates
+    hold (``km_proportion``, ``t=<time>``), in time order; a time that could not be estimated
+    (beyond the last follow-up) keeps its row, with the reason in its cells."""
+    rows = _pick(estimates, analysis="km_proportion", outcome=outcome["name"])
+    times = sorted({str(t).split(";t=", 1)[1] for t in rows["term"].astype(str) if ";t=" in t},
+                   key=float)
+    what = outcome["event_label"] or "Event"
+    out = []
+    for t in times:
+        cells = {a: _arm_est_ci(estimates, "km_proportion", outcome["name"], f"arm={a};t={t}",
+                                level, dg["proportion"], as_pct=True) for a in arms}
+        if not any(cells.values()):
+            notes = rows.loc[rows["term"].astype(str).str.endswith(f";t={t}"), "note"].astype(str)
+            reason = next((n for n in notes if n.startswith("not estimable")), "not estimable")
+            cells = {a: reason for a in arms}
+        out.append((f"{what} by {singular(outcome['time_unit'])} {t}", cells))
+    return out
+
+
 def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
     """Survival summary by outcome: events, medians, proportions returned, RMST, HRs.
 
@@ -549,7 +570,6 @@ def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
     lv0 = _levels(config)[0]
     lv0_txt = fmt.fmt_conf_level(lv0)
     cols = ["Measure"] + [heads[a] for a in arms] + ["Contrast", "Estimate"] + ci_cols + ["p"]
-    days = config["survival"]["proportions_at_days"]
     recs = []
 
     def add(label, arm_cells=None, contrast=None, contrast_label=""):
@@ -576,22 +596,20 @@ def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
                      else f"{fmt.fmt_int(r['events'])}/{fmt.fmt_int(r['n'])}")
         if any(ev.values()):
             add(INDENT + "Events/participants", ev)
+        unit = o["time_unit"]
         if len(_pick(estimates, analysis="km_median", outcome=name)):
-            add(INDENT + f"Median time, days ({lv0_txt} CI)",
-                {a: _arm_est_ci(estimates, "km_median", name, f"arm={a}", lv0, dg["time"], time=True)
+            digits = time_digits(unit, dg["time"])
+            add(INDENT + f"Median time, {unit} ({lv0_txt} CI)",
+                {a: _arm_est_ci(estimates, "km_median", name, f"arm={a}", lv0, digits, time=True)
                  for a in arms})
-        for d in days:
-            d_txt = fmt.fmt_num(d, 0)
-            cells = {a: _arm_est_ci(estimates, "km_proportion", name, f"arm={a};t={d_txt}", lv0,
-                                    dg["proportion"], as_pct=True) for a in arms}
-            if any(cells.values()):
-                add(INDENT + f"Returned by day {d_txt}, % ({lv0_txt} CI)", cells)
+        for label, cells in _proportion_rows(estimates, o, arms, lv0, dg):
+            add(INDENT + f"{label}, % ({lv0_txt} CI)", cells)
         tau = o["tau"]
-        tau_txt = f" to day {fmt.fmt_num(tau, 0)}" if tau is not None else ""
+        tau_txt = f" to {singular(unit)} {float(tau):g}" if tau is not None else ""
         rm = {a: _arm_est_ci(estimates, "rmst", name, f"arm={a}", lv0, dg["mean"]) for a in arms}
         rmd = _contrast_cells(estimates, config, dg["mean"], analysis="rmst_difference", outcome=name)
         if any(rm.values()) or rmd:
-            add(INDENT + f"Restricted mean time{tau_txt}, days", rm, rmd, "Difference")
+            add(INDENT + f"Restricted mean time{tau_txt}, {unit}", rm, rmd, "Difference")
         for analysis, label in [("logrank", "Log-rank test"),
                                 ("logrank_stratified", "Stratified log-rank test"),
                                 ("gray_test", "Gray's test (competing risks)")]:

@@ -54,9 +54,21 @@ def table_texts(config: Mapping) -> dict[str, dict[str, str]]:
         f"Mean (SD) or n (%) by arm; contrasts intervention versus control; "
         f"confidence levels {lv}.")
     texts["survival"] = (
-        "Time to return to work: survival summary",
-        f"HR above 1: faster return to work with the intervention; confidence levels {lv}.")
+        "Time-to-event outcomes: survival summary",
+        f"{_hazard_ratio_words(oc['time_to_event'])}; confidence levels {lv}.")
     return {k: {"title": texts[k][0], "footnote": texts[k][1]} for k in table_keys(config)}
+
+
+def _hazard_ratio_words(outcomes) -> str:
+    """How to read the hazard ratios: above 1 the event sooner with the intervention, and
+    whether that is favourable (each outcome's ``better``)."""
+    parts = []
+    for o in outcomes:
+        what = (o["event_label"] or "the event")
+        what = what[:1].lower() + what[1:]
+        judged = {"higher": " (favourable)", "lower": " (unfavourable)"}.get(o["better"] or "", "")
+        parts.append(f"{o['label']}: HR above 1, {what} sooner with the intervention{judged}")
+    return "HR: hazard ratio, intervention versus control. " + "; ".join(parts)
 
 
 def trial_figure_keys(config: Mapping) -> list[str]:

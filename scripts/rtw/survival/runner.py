@@ -70,6 +70,7 @@ from rtw.core.estimates import make_rows, to_frame
 from rtw.survival.km import kaplan_meier, km_curve_table, km_median, number_at_risk, proportion_returned
 from rtw.survival.logrank import logrank_test
 from rtw.core.modelframe import adjustment_columns, arm_labels, build_design
+from rtw.core.timescale import round_times, summary_times
 from rtw.survival.rmst import default_tau, rmst_difference, rmst_from_fit
 from rtw.survival.subgroups import subgroup_cox_rows
 from rtw.core.stats import p_two_sided, wald_cis
@@ -103,6 +104,21 @@ def _survival_settings(config: dict) -> dict:
             "days": list(s["proportions_at_days"]),
             "at_risk_days": list(s["at_risk_days"]),
             "cif_days": list(s["proportions_at_days"] if s["cif_days"] is None else s["cif_days"])}
+
+
+def _time_grids(settings: dict, block: dict, horizon: float, unit: str) -> dict:
+    """``settings`` with the grids the config leaves empty set to round times of the outcome's
+    unit up to ``horizon`` (its tau, else its last follow-up time): at-risk times
+    (:func:`rtw.core.timescale.round_times`), proportions with the event and cumulative
+    incidences (:func:`rtw.core.timescale.summary_times`)."""
+    out = dict(settings)
+    if not block["at_risk_days"]:
+        out["at_risk_days"] = round_times(horizon, unit)
+    if not block["proportions_at_days"]:
+        out["days"] = summary_times(horizon, unit)
+        if block["cif_days"] is None:
+            out["cif_days"] = list(out["days"])
+    return out
 
 
 def _column_or_none(df, name):
@@ -245,6 +261,8 @@ def prepare(df: pd.DataFrame, config: dict, outcome: dict,
     ev_by_arm = {arm: int(rows.loc[rows["_arm"] == arm, "_event"].sum()) for arm in arms}
     fits = _km_fits(rows, arms)
     tau = outcome["tau"]
+    horizon = float(tau) if tau is not None else float(rows["_time"].max()) if len(rows) else 0.0
+    settings = _time_grids(settings, config["survival"], horizon, outcome["time_unit"])
     if fits:
         tau = float(tau) if tau is not None else default_tau([f.time for f in fits.values()])
     strata_col, cluster_col = _strata_and_cluster(rows, config)
