@@ -204,14 +204,28 @@ def test_engagement_matches_intervention_table(wave):
 
 
 def test_consort_adds_up(wave):
+    """The default trial's CONSORT 2010 counts reconcile box by box (issue 11; before it, the
+    stages were assessed_eligible ... analysed_primary / missing_primary: the same sums are
+    asserted under the CONSORT 2010 names, and rtw.report.consort.reconcile checks them all)."""
+    from rtw.report.consort import reconcile
     tables, _, a, cfg = wave
     c = consort_counts(tables, a, cfg)
     tot = c[c["reason"] == ""].set_index(["stage", "arm"])["n"]
     assert tot[("randomised", "all")] == tot[("allocated", "usual_care")] + tot[("allocated", "vocational_advice")]
     for arm in ("usual_care", "vocational_advice"):
-        assert tot[("analysed_primary", arm)] + tot[("missing_primary", arm)] == tot[("allocated", arm)]
+        assert tot[("analysed", arm)] + tot[("excluded_from_analysis", arm)] == tot[("allocated", arm)]
+        assert tot[("received", arm)] + tot[("not_received", arm)] == tot[("allocated", arm)]
     ne = c[(c["stage"] == "not_eligible") & (c["reason"] != "")]["n"].sum()
     assert ne == tot[("not_eligible", "all")]
+    # assessed for eligibility is everyone who responded (576), not those found eligible (369)
+    s = tables["screening"]
+    assert tot[("assessed", "all")] == (s["responded"] == "yes").sum() == 576
+    assert tot[("excluded", "all")] == tot[("not_eligible", "all")] + tot[("declined", "all")] \
+        + tot[("other_excluded", "all")] == 576 - 130
+    checks = reconcile(c, ["usual_care", "vocational_advice"])
+    assert checks["ok"].all() and len(checks) >= 10, checks
+    # analysed = the primary (count) outcome observed: 125 of 130 (WAVE)
+    assert tot[("analysed", "usual_care")] + tot[("analysed", "vocational_advice")] == 125
 
 
 def test_every_query_names_a_real_row(wave):

@@ -40,6 +40,13 @@ scheduled SMS's, else missing.
 *Populations.*  ``pop_itt``: everyone randomised, as randomised.  ``pop_pp``:
 control participants, and intervention participants with at least one VSW
 contact.  Complete case per outcome is ``outcome.notna()`` at analysis time.
+
+*CONSORT 2010 counts* (:func:`consort_counts`): each screening row in one
+enrolment box (not responded, not eligible, declined, other, randomised);
+received the allocated intervention = engaged (intervention arm) or no
+intervention contact (control arm); lost to follow-up = primary outcome missing
+without a withdrawal; analysed = the primary outcome (config: the count outcome,
+else the first time-to-event outcome) observed.
 """
 from __future__ import annotations
 
@@ -356,40 +363,156 @@ def _population_columns(out: pd.DataFrame, control: str) -> dict:
     return {"engaged": engaged, "pop_itt": True, "pop_pp": (out["arm"] == control) | engaged}
 
 
-def consort_counts(tables: dict, analysis: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """CONSORT flow counts (columns stage_order, stage, arm, n, reason)."""
-    s = tables["screening"]
-    arms = [config["trial"]["arms"]["control"], config["trial"]["arms"]["intervention"]]
-    rows = []
+#: Stages of ``consort.csv`` in CONSORT 2010 order (``stage_order`` is the position, from 1).
+CONSORT_STAGES = ("invited", "not_responded", "assessed", "excluded", "not_eligible", "declined",
+                  "other_excluded", "randomised", "not_screened", "allocated", "received",
+                  "not_received", "lost_to_follow_up", "discontinued", "analysed",
+                  "excluded_from_analysis")
 
-    def add(stage, arm, n, reason=""):
-        rows.append({"stage": stage, "arm": arm, "n": int(n), "reason": reason})
-    add("invited", "all", len(s))
-    add("responded", "all", (s["responded"] == "yes").sum())
-    add("assessed_eligible", "all", (s["eligible"] == "yes").sum())
-    ne = s[(s["responded"] == "yes") & (s["eligible"] == "no")]
-    add("not_eligible", "all", len(ne))
-    for reason, cnt in ne["ineligible_reason"].fillna("not recorded").value_counts().sort_index().items():
-        add("not_eligible", "all", cnt, reason)
-    add("declined", "all", ((s["eligible"] == "yes") & (s["randomised"] != "yes")).sum())
-    add("randomised", "all", len(analysis))
-    for a in arms:
-        sub = analysis[analysis["arm"] == a]
-        add("allocated", a, len(sub))
-    a1 = arms[1]
-    add("received_intervention", a1, analysis.loc[analysis["arm"] == a1, "engaged"].sum())
-    for a in arms:
-        sub = analysis[analysis["arm"] == a]
-        add("withdrawn", a, sub["withdrawn"].sum())
-        for lev, cnt in sub["withdrawal_level"].dropna().value_counts().sort_index().items():
-            add("withdrawn", a, cnt, lev)
-    for a in arms:
-        sub = analysis[analysis["arm"] == a]
-        add("analysed_primary", a, sub["days_off_6m"].notna().sum())
-        add("missing_primary", a, sub["days_off_6m"].isna().sum())
-    order = {k: i + 1 for i, k in enumerate(
-        ["invited", "responded", "assessed_eligible", "not_eligible", "declined", "randomised",
-         "allocated", "received_intervention", "withdrawn", "analysed_primary", "missing_primary"])}
-    df = pd.DataFrame(rows)
+
+def _column(df: pd.DataFrame, name: str) -> pd.Series:
+    """Column ``name`` of ``df``, or all missing when the export has no such (optional) column."""
+    return df[name] if name in df.columns else pd.Series(None, index=df.index, dtype=object)
+
+
+def consort_counts(tables: dict, analysis: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """CONSORT 2010 flow counts, one row per number of the diagram.
+
+    Enrolment comes from the screening export (:func:`_screening_flow`), the
+    arms from the analysis dataset (:func:`_arm_flow`); each stage's total is a
+    row with an empty ``reason``, its breakdown rows carry the reason code (from
+    the data: ineligibility reasons, withdrawal levels; or a code of this
+    function, see :func:`_arm_flow`).  The counts add up by construction:
+    invited = not responded + assessed; assessed + not screened = excluded +
+    randomised; excluded = not eligible + declined + other; randomised = the
+    sum of allocated; per arm allocated = received + not received = analysed +
+    excluded from analysis.  :func:`rtw.report.consort.reconcile` checks it.
+
+    Parameters
+    ----------
+    tables : dict of pandas.DataFrame
+        The cleaned exports (``screening``; optional columns may be absent).
+    analysis : pandas.DataFrame
+        The analysis dataset (``arm``, ``withdrawn``, ``withdrawal_level``,
+        ``engaged`` and the primary outcome's columns).
+    config : mapping
+        ``trial.arms`` and ``outcomes`` (the primary outcome:
+        :func:`primary_outcome_columns`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``stage_order, stage, arm, n, reason`` (arm ``all`` for
+        enrolment), stages from :data:`CONSORT_STAGES`.
+    """
+    arms = [config["trial"]["arms"]["control"], config["trial"]["arms"]["intervention"]]
+    rows = [("all", stage, n, reason)
+            for stage, n, reason in _screening_flow(tables["screening"], len(analysis))]
+    observed = analysis[primary_outcome_columns(config)].notna().all(axis=1)
+    for arm in arms:
+        sub = analysis["arm"] == arm
+        rows += [(arm, stage, n, reason) for stage, n, reason in
+                 _arm_flow(analysis[sub], observed[sub], arm == arms[0])]
+    df = pd.DataFrame([{"stage": stage, "arm": arm, "n": int(n), "reason": reason}
+                       for arm, stage, n, reason in rows], columns=["stage", "arm", "n", "reason"])
+    order = {k: i + 1 for i, k in enumerate(CONSORT_STAGES)}
     df.insert(0, "stage_order", df["stage"].map(order))
-    return df
+    return df.sort_values("stage_order", kind="mergesort").reset_index(drop=True)
+
+
+def primary_outcome_columns(config: dict) -> list:
+    """Columns that make a participant "analysed for the primary outcome" (all non-missing).
+
+    The count outcome's ``value``; else the first time-to-event outcome's
+    ``time`` and ``event``; else the first continuous, then binary outcome's
+    ``value``.  Raises :class:`~rtw.core.io.InputError` when no outcome is configured.
+    """
+    oc = config["outcomes"]
+    if oc["count"]:
+        return [oc["count"]["value"]]
+    tte = oc["time_to_event"]
+    if tte:
+        return [tte[0]["time"], tte[0]["event"]]
+    for kind in ("continuous", "binary"):
+        if oc[kind]:
+            return [oc[kind][0]["value"]]
+    raise InputError("no outcome configured: CONSORT cannot count who was analysed",
+                     expected="an outcome under config outcomes")
+
+
+def _reason_rows(stage: str, reasons: pd.Series) -> list:
+    """``(stage, total, "")`` then ``(stage, n, reason)`` per reason present, sorted by reason."""
+    counts = reasons.dropna().astype(str).value_counts().sort_index()
+    return [(stage, len(reasons), "")] + [(stage, n, r) for r, n in counts.items()]
+
+
+def _screening_flow(s: pd.DataFrame, n_randomised: int) -> list:
+    """Enrolment rows ``(stage, n, reason)`` from the screening export: every invited row
+    falls in exactly one of not responded, not eligible, declined, other, randomised.
+
+    Randomised rows (``randomised == yes``) count as assessed whatever else they say.
+    Of the other responders: ``eligible == no`` is not eligible (by
+    ``ineligible_reason``, ``not recorded`` when empty), then ``consented == no`` is
+    declined, the rest are other reasons (``eligibility_not_recorded``,
+    ``consent_not_recorded``, ``consented_not_randomised``).  ``invited`` and
+    ``not_responded`` are given when the export lists invitations (a non-responder or
+    an invitation date).  ``randomised`` is the analysis dataset's count; participants
+    of the baseline export missing from screening (a data query) are ``not_screened``.
+    """
+    rand = s["randomised"] == "yes"
+    assessed = (s["responded"] == "yes") | rand
+    eligible, consented = _column(s, "eligible"), _column(s, "consented")
+    open_ = assessed & ~rand
+    inel = open_ & (eligible == "no")
+    declined = open_ & ~inel & (consented == "no")
+    other = open_ & ~inel & ~declined
+    other_reason = np.where(eligible != "yes", "eligibility_not_recorded",
+                            np.where(consented == "yes", "consented_not_randomised",
+                                     "consent_not_recorded"))
+    rows = []
+    if (~assessed).any() or _column(s, "invitation_date").notna().any():
+        rows += [("invited", len(s), ""), ("not_responded", int((~assessed).sum()), "")]
+    rows += [("assessed", int(assessed.sum()), ""),
+             ("excluded", int((inel | declined | other).sum()), "")]
+    rows += _reason_rows("not_eligible",
+                         _column(s, "ineligible_reason")[inel].fillna("not recorded"))
+    rows += [("declined", int(declined.sum()), "")]
+    rows += _reason_rows("other_excluded", pd.Series(other_reason, index=s.index)[other])
+    rows += [("randomised", n_randomised, "")]
+    if n_randomised != int(rand.sum()):
+        rows += [("not_screened", n_randomised - int(rand.sum()), "")]
+    return rows
+
+
+def _arm_flow(sub: pd.DataFrame, observed: pd.Series, control: bool) -> list:
+    """One arm's rows ``(stage, n, reason)``: allocation, follow-up and analysis.
+
+    *Received the allocated intervention*: in the intervention arm, engaged
+    (``engaged``: at least one intervention contact); not received by reason: the
+    withdrawal level (``withdrew_<level>``) or ``no_contact_recorded``.  In the
+    control arm everyone, except participants with intervention contacts
+    (``received_intervention_contacts``).  *Lost to follow-up*: primary outcome
+    missing, never withdrawn.  *Discontinued intervention / withdrew*: every
+    withdrawal, by level (the earliest).  *Analysed*: primary outcome observed
+    (``observed``); excluded from analysis by reason ``missing_outcome_lost`` (never
+    withdrew) or ``missing_outcome_withdrawn``.
+    """
+    engaged = sub["engaged"].astype(bool)
+    withdrawn = sub["withdrawn"].astype(bool)
+    level = sub["withdrawal_level"].astype(object)
+    if control:
+        got = ~engaged
+        why = pd.Series("received_intervention_contacts", index=sub.index)
+    else:
+        got = engaged
+        why = ("withdrew_" + level.where(withdrawn, "").astype(str)).where(
+            withdrawn, "no_contact_recorded")
+    missing = ~observed
+    excl_why = pd.Series(np.where(withdrawn, "missing_outcome_withdrawn", "missing_outcome_lost"),
+                         index=sub.index)
+    return ([("allocated", len(sub), ""), ("received", int(got.sum()), "")]
+            + _reason_rows("not_received", why[~got])
+            + [("lost_to_follow_up", int((missing & ~withdrawn).sum()), "")]
+            + _reason_rows("discontinued", level[withdrawn].fillna("not recorded"))
+            + [("analysed", int(observed.sum()), "")]
+            + _reason_rows("excluded_from_analysis", excl_why[missing]))

@@ -54,8 +54,9 @@ def consort_diagram(consort_df: pd.DataFrame, config: Mapping):
     """CONSORT 2010 flow diagram drawn from ``consort.csv``.
 
     :func:`rtw.report.consort.draw_consort` of
-    :func:`rtw.report.consort.consort_layout`: the layout (boxes, counts and
-    arrows in mm) is computed first, then drawn.
+    :func:`rtw.report.consort.consort_layout`: the counts are checked to
+    reconcile box by box (:func:`rtw.report.consort.reconcile`), the layout
+    (boxes, counts and arrows in mm) is computed, then drawn.
 
     Parameters
     ----------
@@ -66,8 +67,10 @@ def consort_diagram(consort_df: pd.DataFrame, config: Mapping):
     Returns
     -------
     fig : matplotlib.figure.Figure
-        Double-column width; boxes for enrolment, then one column per arm
-        for allocation, follow-up and analysis.
+        Double-column width; the Enrolment stage (invited, assessed,
+        randomised, with the did-not-respond and excluded boxes beside), then
+        one column per arm for Allocation, Follow-up and Analysis; every stage
+        label a banner of the same style.
     drawn : dict
         ``boxes``: one row per box (``box``, ``stage``, ``arm``, ``text``);
         ``counts``: one row per number drawn (``stage, arm, reason, n,
