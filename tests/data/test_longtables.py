@@ -214,3 +214,11 @@ def test_config_schema_types_the_entries():
              "outcomes": {"recurrent": [{"name": "r", "table": "x.csv", "time_unit": "days"}]}})
     c = sap({"trial": {"arms": {"control": 0, "intervention": 1}}})
     assert c["outcomes"]["recurrent"] == [] and c["outcomes"]["multistate"] == []
+
+
+def test_rows_in_any_order_give_the_same_table(tmp_path, main, cfg):
+    in_order = read_long_table(_status(_write(tmp_path, STATUS)), "multistate", main, cfg)
+    shuffled = pd.DataFrame(STATUS).iloc[[5, 3, 0, 4, 1, 2]]
+    p = tmp_path / "shuffled.csv"
+    shuffled.to_csv(p, index=False)
+    pd.testing.assert_frame_equal(read_long_table(_status(p), "multistate", main, cfg), in_order)

@@ -112,22 +112,18 @@ def usable_reports(work, sms_days, censor_day, window: float, bridge: int | None
     sms_days = np.asarray(sms_days, float)
     n, w = work.shape
     limit = np.minimum(np.asarray(censor_day, float), window)
-    answered = ~np.isnan(work) & (sms_days[None, :] <= limit[:, None])
-    col = np.arange(w)[None, :]
-    # index of the previous answered report (-1: the day-0 off-work report)
-    seen = np.where(answered, col, -1)
-    prev = np.empty_like(seen)
-    prev[:, 0] = -1
-    if w > 1:
-        prev[:, 1:] = np.maximum.accumulate(seen, axis=1)[:, :-1]
-    if bridge is None:
-        used = answered
-    else:
-        too_long = answered & (col - prev - 1 > bridge)
-        first_cut = np.where(too_long.any(axis=1), too_long.argmax(axis=1), w)
-        used = answered & (col < first_cut[:, None])
-    last_idx = np.where(used, col, -1).max(axis=1)
-    last_contact = np.where(last_idx >= 0, sms_days[np.maximum(last_idx, 0)], 0.0)
+    used = np.zeros((n, w), bool)
+    prev = np.full(n, -1)          # column of the previous used report (-1: day 0, off work)
+    cut = np.zeros(n, bool)        # follow-up ended at a gap longer than the bridge
+    for j in range(w):             # column by column: n-vectors, cache-friendly at 10^6
+        a = ~np.isnan(work[:, j]) & (sms_days[j] <= limit) & ~cut
+        if bridge is not None:
+            gap = a & (j - prev - 1 > bridge)
+            cut |= gap
+            a &= ~gap
+        used[:, j] = a
+        prev[a] = j
+    last_contact = np.where(prev >= 0, sms_days[np.maximum(prev, 0)], 0.0)
     return used, last_contact
 
 

@@ -210,18 +210,11 @@ def read_long_table(entry: dict, kind: str, analysis: pd.DataFrame, config: dict
         raise InputError(f"participant {analysis['participant_id'].iloc[pos[i]]!r}: {problem}",
                          file=path, row=sheet_row(i), column=roles[role],
                          value=df[roles[role]].iloc[i], expected=expected)
-    out = {"participant_id": analysis["participant_id"].to_numpy(dtype=object)[pos],
-           "start": start, "stop": stop}
     if kind == "recurrent":
-        out["event"] = _events(df[roles["event"]], entry, path, where)
+        out = {"event": _events(df[roles["event"]], entry, path, where)}
     else:
-        out.update(_multistate(df[roles["to"]], pos, start, entry, path, where))
-    long = _joined(pd.DataFrame(out), pos, analysis, config)
-    if kind == "recurrent":
-        # the PWP strata: 1 + the participant's events before the interval
-        before = long.groupby("participant_id", sort=False)["event"].cumsum() - long["event"]
-        long.insert(1, "spell", (before + 1).astype(np.int64))
-    return long
+        out = _multistate(df[roles["to"]], pos, start, entry, path, where)
+    return _joined({"start": start, "stop": stop, **out}, pos, analysis, config)
 
 
 def _canon(values) -> np.ndarray:
@@ -247,20 +240,23 @@ def _positions(ids: pd.Series, main_ids: pd.Series, path: str, column: str,
                main_table: str) -> np.ndarray:
     """Row of the analysis table of each long-table row's participant.
 
-    Ids match as labels (module docstring) unless that would merge two of the analysis
-    table's ids (``01`` and ``1``); then as text.  An id not in the analysis table stops
-    the run with the file, its row and the id.
+    Ids match as text; an id without a match then matches as a label (module docstring)
+    when that does not merge two of the analysis table's ids (``01`` and ``1``).  An id
+    not in the analysis table stops the run with the file, its row and the id.
     """
-    keys, main_keys = _canon(ids), _canon(main_ids)
-    if len(set(main_keys)) < len(main_keys):
-        keys = np.where(ids.isna().to_numpy(), None, ids.astype(str).to_numpy(dtype=object))
-        main_keys = main_ids.astype(str).to_numpy(dtype=object)
+    present = ids.notna().to_numpy()
+    keys = np.where(present, ids.astype(str).to_numpy(dtype=object), None)
+    main_keys = main_ids.astype(str).to_numpy(dtype=object)
     pos = pd.Index(main_keys).get_indexer(keys)
+    miss = (pos < 0) & present
+    if miss.any():
+        main_labels = _canon(main_keys)
+        if len(set(main_labels)) == len(main_labels):
+            pos[miss] = pd.Index(main_labels).get_indexer(_canon(keys[miss]))
     bad = pos < 0
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        missing = keys[i] is None
-        problem = ("participant id missing" if missing else
+        problem = ("participant id missing" if not present[i] else
                    f"participant id {ids.iloc[i]!r} is not in the analysis table {main_table}")
         raise InputError(problem + (f" ({int(bad.sum())} row(s))" if bad.sum() > 1 else ""),
                          file=path, row=sheet_row(i), column=column, value=ids.iloc[i],
@@ -281,7 +277,7 @@ def _events(s: pd.Series, entry: dict, path: str, where: str) -> np.ndarray:
         raise InputError(f"event value not allowed ({int(bad.sum())} row(s))", file=path,
                          row=sheet_row(i), column=entry["event"], value=s.iloc[i],
                          expected=f"{entry['event_value']!r} (event) or 0 (no event), "
-                                  f"as config {where} event_value says")
+                                  f"as {where} event_value says")
     return (codes == value).astype(np.int64)
 
 
@@ -314,39 +310,53 @@ def _multistate(s: pd.Series, pos, start, entry: dict, path: str, where: str) ->
     or a row entering the state it is in, stops the run.
     """
     labels, cens, initial = _state_labels(entry, where)
-    to = _canon(s)
-    bad = ~np.isin(to, [*labels, cens])
+    names = list(labels)
+    to_label = _canon(s)
+    code = pd.Index(names + [cens]).get_indexer(to_label)     # -1: not allowed
+    bad = code < 0
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"state not allowed ({int(bad.sum())} row(s))", file=path,
                          row=sheet_row(i), column=entry["to"], value=s.iloc[i],
                          expected="one of " + ", ".join(map(str, entry["states"]))
                                   + f" or {entry['censored_value']!r} (censored; {where})")
+    code[code == len(names)] = -1                               # censored: enters no state
     order = np.lexsort((start, pos))
-    entered = pd.Series(np.where(to == cens, None, to)[order], dtype=object)
-    group = pd.Series(pos[order])
-    before = entered.groupby(group).shift(1).groupby(group).ffill()
-    state = np.empty(len(to), dtype=object)
-    state[order] = before.where(before.notna(), initial).to_numpy(dtype=object)
-    same = to == state
+    c, g, k = code[order], pos[order], np.arange(len(order))
+    # row of the participant's last transition before each row, and of their first row
+    entered = np.r_[-1, np.maximum.accumulate(np.where(c >= 0, k, -1))[:-1]]
+    first = np.maximum.accumulate(np.where(np.r_[True, g[1:] != g[:-1]], k, 0))
+    state = np.empty(len(order), int)
+    state[order] = np.where(entered >= first, c[np.maximum(entered, 0)], names.index(initial))
+    same = code == state
     if same.any():
         i = int(np.flatnonzero(same)[0])
-        raise InputError(f"the row enters the state its participant is already in ({state[i]!r}, "
-                         "from the rows before it or initial_state)", file=path,
-                         row=sheet_row(i), column=entry["to"], value=s.iloc[i],
+        raise InputError(f"the row enters the state its participant is already in "
+                         f"({entry['states'][state[i]]!r}, from the rows before it or "
+                         "initial_state)", file=path, row=sheet_row(i), column=entry["to"],
+                         value=s.iloc[i],
                          expected=f"another state, or {entry['censored_value']!r} (no transition)")
-    value = {**labels, cens: entry["censored_value"]}
-    return {"state": pd.Series(state, dtype=object).map(labels).to_numpy(dtype=object),
-            "to": pd.Series(to, dtype=object).map(value).to_numpy(dtype=object)}
+    values = np.array([*entry["states"], entry["censored_value"]], dtype=object)
+    return {"state": values[state], "to": values[code]}
 
 
-def _joined(long: pd.DataFrame, pos, analysis: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """The long table with the analysis table's arm and model columns (stratification
-    factors, covariates, strata, cluster), sorted by participant (analysis order) and start."""
+def _joined(long: dict, pos, analysis: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """The long table's columns (``long``: arrays in file order) with the participant id, the
+    ``spell`` of a recurrent table, and the analysis table's arm and model columns
+    (stratification factors, covariates, strata, cluster), sorted by participant (analysis
+    order) and start."""
+    order = np.lexsort((long["start"], pos))
+    p = pos[order]
+    out = {"participant_id": analysis["participant_id"].to_numpy(dtype=object)[p]}
+    if "event" in long:
+        # the PWP strata: 1 + the participant's events before the interval
+        ev = long["event"][order]
+        first = np.r_[True, p[1:] != p[:-1]]
+        before = np.cumsum(ev) - ev
+        out["spell"] = (before - np.maximum.accumulate(np.where(first, before, 0)) + 1)
+    out.update({name: values[order] for name, values in long.items()})
     model = [*config["stratification_factors"], *config["covariates"],
              *(c for c in (config["strata"], config["cluster"]) if c)]
-    columns = ["arm"] + [c for c in dict.fromkeys(model) if c not in long.columns and c != "arm"]
-    for c in columns:
-        long[c] = analysis[c].to_numpy()[pos]
-    order = np.lexsort((long["start"].to_numpy(), pos))
-    return long.iloc[order].reset_index(drop=True)
+    for c in ["arm"] + [c for c in dict.fromkeys(model) if c not in out and c != "arm"]:
+        out[c] = analysis[c].to_numpy()[p]
+    return pd.DataFrame(out)
