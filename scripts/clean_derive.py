@@ -1,4 +1,5 @@
-"""Entry script (rule clean_derive): raw exports -> cleaned tables, queries, analysis dataset."""
+"""Entry script (rule clean_derive): raw exports -> cleaned tables, queries, analysis dataset,
+work-status episodes and absence spells."""
 from rtw.core.entry import run, sap
 
 
@@ -11,6 +12,8 @@ def main(smk):
     from rtw.data.blinding import blind_frame, blind_labels
     from rtw.data.cleaning import clean_tables
     from rtw.data.derivation import consort_counts, derive_analysis
+    from rtw.data.episodes import derive_work_status
+    from rtw.data.longtables import load_long_schema, validate_derived
     from rtw.core.io import atomic_write_csv, atomic_write_parquet
 
     cfg = sap(smk)
@@ -21,6 +24,13 @@ def main(smk):
     validate_analysis(analysis, load_analysis_schema(smk.input.analysis_schema), cfg, table=table,
                       derived=True)
     check_config_columns(cfg, analysis.columns, table)
+    episodes, spells = derive_work_status(tables, cfg)
+    long_tables = {"work_status": episodes, "absence_spells": spells}
+    for name, df in long_tables.items():
+        schema = Path(getattr(smk.input, f"{name}_schema"))
+        validate_derived(df, load_long_schema(name, schema.parent), cfg,
+                         table=str(getattr(smk.output, name)),
+                         schema_name=f"workflow/schemas/{schema.name}")
     consort = consort_counts(tables, analysis, cfg)
     if cfg["blinded"]:
         mapping = blind_labels(cfg)
@@ -37,6 +47,9 @@ def main(smk):
     atomic_write_csv(analysis, smk.output.analysis_csv)
     atomic_write_csv(queries, smk.output.queries)
     atomic_write_csv(consort, smk.output.consort)
+    for name, df in long_tables.items():
+        atomic_write_parquet(df, getattr(smk.output, name))
+        atomic_write_csv(df, getattr(smk.output, f"{name}_csv"))
 
 
 run(main, snakemake)  # noqa: F821

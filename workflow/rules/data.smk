@@ -28,6 +28,8 @@ if SOURCE in ("synthetic", "raw"):
         input:
             **raw_inputs(),
             analysis_schema=os.path.relpath(f"{SCHEMAS}/analysis.schema.yaml"),
+            work_status_schema=os.path.relpath(f"{SCHEMAS}/work_status.schema.yaml"),
+            absence_spells_schema=os.path.relpath(f"{SCHEMAS}/absence_spells.schema.yaml"),
             lib=lib("clean_derive"),
         output:
             analysis="results/data/analysis.parquet",
@@ -35,6 +37,10 @@ if SOURCE in ("synthetic", "raw"):
             queries="results/data/queries.csv",
             consort="results/data/consort.csv",
             clean=directory("results/data/clean"),
+            work_status="results/data/work_status.parquet",
+            work_status_csv="results/data/work_status.csv",
+            absence_spells="results/data/absence_spells.parquet",
+            absence_spells_csv="results/data/absence_spells.csv",
         params:
             raw_dir=lambda w, input: os.path.dirname(input.baseline),
             schemas=SCHEMAS,
