@@ -269,6 +269,8 @@ def all_outputs():
     out += [f"results/tables/survival/{o}_summary.csv" for o in TTE]
     if SOURCE != "table":
         out.append("results/data/consort.csv")
+        out += [f"results/data/{t}.{f}" for t in ("work_status", "absence_spells")
+                for f in ("parquet", "csv")]
     out += output_files()
     if CFG["simulation"]["enabled"]:  # power simulation (simulation.smk, issue 6)
         out += ["results/simulation/power.csv", "results/figures/power_curve.png",
