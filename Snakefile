@@ -14,7 +14,7 @@ min_version("9.0")
 if not workflow.overwrite_configfiles:
     BUNDLED_CONFIG = os.path.join(workflow.basedir, "config", "config.yaml")
     try:
-        configfile: BUNDLED_CONFIG
+        workflow.configfile(BUNDLED_CONFIG)  # the configfile: directive, callable inside try
     except WorkflowError as e:
         # snakemake says "not valid JSON or YAML" without the file or line: say both, in one line
         sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
