@@ -48,9 +48,10 @@ _SCRIPTS = Path(workflow.basedir) / "scripts"
 _MODEL_TERMS = ("covariates", "stratification_factors", "strata", "cluster", "practice_effect")
 _ANALYSIS_DATA = ("data.source", "trial", "blinded", "blind_seed", "outcomes", "subgroups",
                   *_MODEL_TERMS)
+_READ = ("data.sheet", "data.csv", "data.missing_values")   # how files are read (rtw.core.io)
 SLICES = {
-    "clean_derive": (*_ANALYSIS_DATA, "derivation"),
-    "import_table": (*_ANALYSIS_DATA, "data.columns"),
+    "clean_derive": (*_ANALYSIS_DATA, *_READ, "derivation"),
+    "import_table": (*_ANALYSIS_DATA, *_READ, "data.columns"),
     "survival": ("trial.arms", "conf_levels", "survival.ties", "survival.km_conf_type",
                  "survival.median_rule", "survival.proportions_at_days", "survival.at_risk_days",
                  "survival.cif_days", "outcomes.time_to_event", "subgroups", *_MODEL_TERMS),
@@ -120,7 +121,9 @@ def input_files():
 # table or among those derivation writes, and both arm labels occur in the data (rtw.data.plan).
 try:
     if SOURCE == "table":
-        check_table_plan(CFG, config_source(workflow.configfiles))
+        # event codes named by their value label are resolved to the codes (rtw.data.labels)
+        # for every rule after the import
+        ACFG = analysis_config(check_table_plan(CFG, config_source(workflow.configfiles)))
     else:
         check_raw_plan(CFG, raw_table("baseline") if SOURCE == "raw" else None,
                        config_source(workflow.configfiles),
