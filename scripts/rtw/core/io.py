@@ -149,7 +149,8 @@ def read_table(path, *, as_text: bool = True, options: ReadOptions | None = None
     Returns
     -------
     DataFrame
-        ``attrs["value_labels"]``: ``{column: {code: label}}`` (Stata/SPSS/SAS, else empty);
+        ``attrs["value_labels"]``: ``{column: {code: label}}`` of every labelled column of
+        the file (Stata/SPSS/SAS, else empty);
         ``attrs["header"]``: every column name of the file.
     """
     options = options or ReadOptions()
@@ -335,10 +336,10 @@ def _read_stat(path: Path, ext: str, columns) -> tuple[pd.DataFrame, dict]:
             ".sas7bdat": pyreadstat.read_sas7bdat, ".xpt": pyreadstat.read_xport}[ext]
     _, meta = read(str(path), metadataonly=True)
     header = [str(c).strip() for c in meta.column_names]
+    labels = dict(meta.variable_value_labels or {})
     use = None if columns is None else [c for c in meta.column_names
                                         if str(c).strip() in set(columns)]
-    df, meta = read(str(path), usecols=use)
-    labels = dict(meta.variable_value_labels or {})
+    df, _ = read(str(path), usecols=use)
     catalog = _sas_catalog(path) if ext == ".sas7bdat" else None
     if catalog is not None:
         _, cmeta = pyreadstat.read_sas7bdat(str(path), catalog_file=str(catalog),
@@ -349,9 +350,8 @@ def _read_stat(path: Path, ext: str, columns) -> tuple[pd.DataFrame, dict]:
             s = df[c].map(_temporal_text)
             df[c] = s.where(s.map(lambda v: not (isinstance(v, str) and v.strip() == "")), None)
     df.attrs["header"] = header
-    read = {str(c).strip() for c in df.columns}
     labels = {str(c).strip(): {_code(k): str(v) for k, v in m.items()}
-              for c, m in labels.items() if str(c).strip() in read}
+              for c, m in labels.items()}
     return df, labels
 
 

@@ -61,8 +61,9 @@ def import_analysis_table(path, config: dict, queries=None) -> pd.DataFrame:
     cols = cfg["data"]["columns"]
     outcome_cols = {c for key, c in config_columns(cfg) if key.startswith("outcomes.")}
     df = strip_text(raw)
-    if cols["arm"] in raw.columns:
-        df[cols["arm"]] = raw[cols["arm"]]          # blanks kept: a variant is queried
+    categories = {c for key, c in config_columns(cfg) if not key.startswith("outcomes.")}
+    for col in (categories | {cols["arm"]}) & set(raw.columns):
+        df[col] = raw[col]                          # blanks kept: a variant is queried
     df = apply_category_labels(df, labels, outcome_cols | {cols["arm"]}, path)
     if cols["arm"] in labels:
         df[cols["arm"]] = arm_values(df[cols["arm"]], labels[cols["arm"]], cfg["trial"]["arms"],

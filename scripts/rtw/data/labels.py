@@ -93,8 +93,8 @@ def match_labels(values, allowed, canon=arm_label) -> tuple[np.ndarray, np.ndarr
 def canonical_spellings(values) -> dict:
     """``{raw value: spelling used}`` for the text values of a category column without a
     list of expected labels: values equal but for case and surrounding blanks are one label,
-    spelled as its most frequent form (ties: the first in sort order); only variants are
-    returned."""
+    spelled as its most frequent form (ties: a form without blanks, then in lower case, then
+    the first in sort order); only variants are returned."""
     s = pd.Series(values, dtype=object)
     text = s[s.map(lambda v: isinstance(v, str))]
     if text.empty:
@@ -107,7 +107,9 @@ def canonical_spellings(values) -> dict:
     for members in groups.values():
         if len(members) < 2 and members[0][0] == members[0][0].strip():
             continue
-        best = sorted(members, key=lambda m: (-m[1], m[0].strip() != m[0], m[0]))[0][0].strip()
+        best = sorted(members, key=lambda m: (-m[1], m[0].strip() != m[0],
+                                              m[0].strip() != m[0].strip().lower(), m[0]))
+        best = best[0][0].strip()
         out.update({raw: best for raw, _ in members if raw != best})
     return out
 
