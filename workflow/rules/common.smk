@@ -10,6 +10,7 @@ from rtw.core.config import ConfigError, analysis_config, config_source, load  #
 from rtw.core.deps import ImportCache, script_library_files  # noqa: E402
 from rtw.core.validation import typed_command_line  # noqa: E402
 from rtw.core.entry import config_slice  # noqa: E402
+from rtw.core.formats import SUPPORTED_EXTENSIONS  # noqa: E402
 from rtw.data.plan import check_raw_plan, check_table_plan  # noqa: E402
 from rtw.report.text import survival_figure_keys, table_keys, trial_figure_keys  # noqa: E402
 
@@ -98,8 +99,8 @@ def raw_table(name):
     """Path of a raw table: the generator's output, or the user's file in whatever format."""
     if SOURCE == "synthetic":
         return f"{RAW_DIR}/{name}.{RAW_FMT}"
-    for ext in ("csv", "xlsx", "parquet", "dta", "sav"):
-        p = Path(RAW_DIR) / f"{name}.{ext}"
+    for ext in SUPPORTED_EXTENSIONS:                 # rtw.core.formats: .csv, .xlsx, ... .xpt
+        p = Path(RAW_DIR) / f"{name}{ext}"
         if p.exists():
             return str(p)
     # missing: Snakemake reports the expected file as a missing input

@@ -39,8 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SUPPORTED_EXTENSIONS = (".csv", ".xlsx", ".parquet", ".dta", ".sav", ".sas7bdat", ".xpt")
-STAT_EXTENSIONS = (".dta", ".sav", ".sas7bdat", ".xpt")
+from rtw.core.formats import STAT_EXTENSIONS, SUPPORTED_EXTENSIONS  # noqa: F401
 MISSING_CODES = ("", "NA", ".")
 CSV_SEPARATORS = (",", ";", "\t", "|")
 _COMMA_NUMBER = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
