@@ -126,7 +126,7 @@ def _code_text(value) -> str:
 
 
 def read_table(path, *, as_text: bool = True, options: ReadOptions | None = None,
-               strip: bool = True, columns=None) -> pd.DataFrame:
+               strip: bool = True, keep_blanks=(), columns=None) -> pd.DataFrame:
     """Read one table by extension (see the module docstring for what each reader does).
 
     Parameters
@@ -141,6 +141,8 @@ def read_table(path, *, as_text: bool = True, options: ReadOptions | None = None
     strip : bool
         Remove blanks around text values (``False`` keeps them, for callers that log a
         label written with blanks as a data query).
+    keep_blanks : collection of str
+        Columns whose text keeps its blanks even with ``strip``.
     columns : list of str, optional
         Read only these columns (those present); the header is always complete in
         ``attrs["header"]``.
@@ -154,6 +156,7 @@ def read_table(path, *, as_text: bool = True, options: ReadOptions | None = None
     """
     options = options or ReadOptions()
     path = _checked_path(path)
+    keep = _KeepAll() if not strip else set(keep_blanks)
     ext = path.suffix.lower()
     labels: dict = {}
     try:
@@ -162,7 +165,7 @@ def read_table(path, *, as_text: bool = True, options: ReadOptions | None = None
         elif ext == ".xlsx":
             df = _read_xlsx(path, options, as_text)
         elif ext == ".parquet":
-            df = pd.read_parquet(path)
+            df = _read_parquet(path, MISSING_CODES + tuple(options.missing_values), keep)
         else:
             df, labels = _read_stat(path, ext, columns)
     except InputError:
@@ -174,9 +177,8 @@ def read_table(path, *, as_text: bool = True, options: ReadOptions | None = None
     header = list(df.columns) if "header" not in df.attrs else df.attrs["header"]
     if columns is not None:
         df = df[[c for c in df.columns if c in set(columns)]]
-    df = _apply_missing(df, MISSING_CODES + tuple(options.missing_values), path)
-    if strip:
-        df = strip_text(df)
+    df = _apply_missing(df, MISSING_CODES + tuple(options.missing_values), path, keep,
+                        text=ext != ".parquet")
     if not as_text and ext in (".csv", ".xlsx"):
         df = infer_numbers(df)
     df.attrs = {"value_labels": labels, "header": header}
@@ -369,37 +371,93 @@ def _code(value):
 
 
 # ------------------------------------------------------------------ values
+def _by_unique(s: pd.Series, fn) -> pd.Series:
+    """``s`` (object) with ``fn`` applied to each distinct value once (a table of 10^7 rows
+    has far fewer distinct texts); ``s`` itself when nothing changes."""
+    codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+    uniq = np.asarray(uniq, dtype=object)
+    new = np.empty(len(uniq) + 1, dtype=object)
+    new[:-1] = [fn(v) for v in uniq]
+    new[-1] = None                              # code -1: missing
+    changed = [a is not b for a, b in zip(new[:-1], uniq)]
+    if not any(changed):
+        return s
+    return pd.Series(new[codes], index=s.index, dtype=object)
+
+
 def _strip_series(s: pd.Series) -> pd.Series:
     """Text values of an object column without surrounding blanks (others unchanged)."""
-    if pd.api.types.infer_dtype(s, skipna=True) == "string":
-        return s.str.strip()
-    return s.map(lambda v: v.strip() if isinstance(v, str) else v)
+    return _by_unique(s, lambda v: v.strip() if isinstance(v, str) and v != v.strip() else v)
 
 
-def _apply_missing(df: pd.DataFrame, codes: tuple, path) -> pd.DataFrame:
+class _KeepAll:
+    """Every column keeps its blanks (``read_table(strip=False)``)."""
+
+    def __contains__(self, column) -> bool:
+        return True
+
+
+def _read_parquet(path: Path, codes: tuple, keep) -> pd.DataFrame:
+    """A Parquet file; its text columns' missing-value codes and blanks handled in Arrow
+    (vectorised: a registry's 10^7-row tables come as Parquet)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    table = pq.read_table(path)
+    value_set = pa.array(sorted({c.strip() for c in codes}))
+    for i, f in enumerate(table.schema):
+        if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)):
+            continue
+        col = table.column(i)
+        trimmed = pc.utf8_trim_whitespace(col)
+        missing = pc.fill_null(pc.is_in(trimmed, value_set=value_set.cast(f.type)), False)
+        table = table.set_column(i, f.name, pc.if_else(missing, pa.scalar(None, f.type),
+                                                       col if f.name.strip() in keep
+                                                       else trimmed))
+    return table.to_pandas()
+
+
+def _apply_missing(df: pd.DataFrame, codes: tuple, path, keep,
+                   text: bool = True) -> pd.DataFrame:
     """Cells equal to a missing-value code become missing: text compared without
-    surrounding blanks, numbers (and numeric text) by value for numeric codes."""
+    surrounding blanks, numbers (and numeric text) by value for numeric codes; text
+    stripped of surrounding blanks except in the columns in ``keep``.  ``text=False``: numeric columns only
+    (Parquet's text columns were handled by :func:`_read_parquet`)."""
     text_codes = {c.strip() for c in codes}
-    num_codes = pd.to_numeric(pd.Series(sorted(text_codes)), errors="coerce").dropna().tolist()
+    num_codes = set(pd.to_numeric(pd.Series(sorted(text_codes)), errors="coerce").dropna())
+
+    def clean(v, strip=True):
+        if isinstance(v, str):
+            t = v.strip()
+            if t in text_codes:
+                return None
+            return t if strip and t != v else v
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v in num_codes:
+            return None
+        return v
+
     out = {}
     for c in df.columns:
-        s, hit = df[c], None
-        if s.dtype == object:
-            hit = _strip_series(s).isin(text_codes).to_numpy() & s.notna().to_numpy()
-            if num_codes:
-                hit |= s.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
-                             and v in num_codes).to_numpy(dtype=bool)
-            if hit.any():
-                s = s.where(~hit, None)
+        s = df[c]
+        if s.dtype == object and text:
+            s = _by_unique(s, clean if c not in keep else lambda v: clean(v, strip=False))
         elif num_codes and pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            hit = s.isin(num_codes).to_numpy()
+            hit = s.isin(list(num_codes)).to_numpy()
             if hit.any():
                 s = s.astype(float).where(~hit, np.nan)
-        if hit is not None and hit.any() and set(text_codes) - set(MISSING_CODES):
-            log.info("%s: column %r: %d value(s) read as missing (missing-value codes %s)",
-                     path, c, int(hit.sum()), sorted(text_codes))
-        out[c] = s
-    return pd.DataFrame(out, index=df.index, columns=df.columns)
+        if num_codes or set(text_codes) - set(MISSING_CODES):
+            n = int(s.isna().sum() - df[c].isna().sum())
+            if n:
+                log.info("%s: column %r: %d value(s) read as missing (missing-value codes %s)",
+                         path, c, n, sorted(text_codes))
+        if s is not df[c]:
+            out[c] = s
+    if not out:
+        return df
+    df = df.copy(deep=False)
+    for c, s in out.items():
+        df[c] = s
+    return df
 
 
 def strip_text(df: pd.DataFrame) -> pd.DataFrame:

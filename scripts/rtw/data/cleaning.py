@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from rtw.core.io import (InputError, ReadOptions, find_table, read_options, read_table,
-                         sheet_row, strip_text)
+                         sheet_row)
 from rtw.data.labels import VARIANT_RULE, apply_category_labels, arm_values, match_labels
 
 QUERY_COLUMNS = ["table", "row", "participant", "column", "value", "rule", "action"]
@@ -149,10 +149,11 @@ def check_columns(df: pd.DataFrame, table: str, file: str, schema: dict, queries
     Returns a new frame with parsed columns (numbers as float, dates as datetime64,
     strings stripped).  Columns not in the schema are kept as they are.  A value of an
     ``enum`` column that differs from an allowed one only in case or surrounding blanks is
-    matched to it and queried (:func:`rtw.data.labels.match_labels`); dates are read as
-    ``options.date_format`` says (or ISO).
+    matched to it and queried (:func:`rtw.data.labels.match_labels`; blanks are kept in these
+    columns when read, see :func:`_read_tables`); dates are read as ``options.date_format``
+    says (or ISO).
     """
-    out = strip_text(df)
+    out = df.copy()
     pids = out[id_col].to_numpy(dtype=object) if id_col in df.columns else np.full(len(df), None)
     date_format = options.date_format if options is not None else None
     for col, spec in schema.get("properties", {}).items():
@@ -345,20 +346,21 @@ def _read_tables(raw_dir, schema_dir, q: Queries, ranges: dict, config: dict
     value labels (:func:`_apply_value_labels`), check its structure and parse its columns
     (:func:`check_columns`).
 
-    Returns the tables (each with a ``source_row`` column, the spreadsheet row; the
-    baseline ``arm`` column as read, blanks kept, for :func:`_check_arms`) and their file
-    names, keyed by table name.
+    Text is read without surrounding blanks, except in the columns with a list of values
+    (``enum``) and the arm, where a label written with blanks is queried
+    (:func:`check_columns`, :func:`_check_arms`).  Returns the tables (each with a
+    ``source_row`` column, the spreadsheet row) and their file names, keyed by table name.
     """
     options = read_options(config["data"])
     tables, files = {}, {}
     for t in RAW_TABLES:
         path = find_table(raw_dir, t)
         files[t] = str(path)
-        raw = read_table(path, options=options, strip=False)
         schema = load_schema(schema_dir, t)
+        labels = [c for c, spec in schema.get("properties", {}).items() if "enum" in spec]
+        raw = read_table(path, options=options, keep_blanks=labels + ["arm"])
         raw = _apply_value_labels(raw, schema, files[t], config["trial"]["arms"])
-        df = strip_text(raw)
-        check_structure(df, t, files[t], schema)
+        check_structure(raw, t, files[t], schema)
         df = check_columns(raw, t, files[t], schema, q, ranges,
                            id_col="participant_id" if t != "screening" else "screening_id",
                            options=options)
