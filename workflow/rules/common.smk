@@ -10,6 +10,7 @@ from rtw.core.config import ConfigError, analysis_config, config_source, load  #
 from rtw.core.deps import ImportCache, script_library_files  # noqa: E402
 from rtw.core.validation import typed_command_line  # noqa: E402
 from rtw.core.entry import config_slice  # noqa: E402
+from rtw.core.formats import SUPPORTED_EXTENSIONS  # noqa: E402
 from rtw.data.plan import check_raw_plan, check_table_plan  # noqa: E402
 from rtw.report.text import survival_figure_keys, table_keys, trial_figure_keys  # noqa: E402
 
@@ -48,9 +49,10 @@ _SCRIPTS = Path(workflow.basedir) / "scripts"
 _MODEL_TERMS = ("covariates", "stratification_factors", "strata", "cluster", "practice_effect")
 _ANALYSIS_DATA = ("data.source", "trial", "blinded", "blind_seed", "outcomes", "subgroups",
                   *_MODEL_TERMS)
+_READ = ("data.sheet", "data.csv", "data.missing_values")   # how files are read (rtw.core.io)
 SLICES = {
-    "clean_derive": (*_ANALYSIS_DATA, "derivation"),
-    "import_table": (*_ANALYSIS_DATA, "data.columns"),
+    "clean_derive": (*_ANALYSIS_DATA, *_READ, "derivation"),
+    "import_table": (*_ANALYSIS_DATA, *_READ, "data.columns"),
     "survival": ("trial.arms", "conf_levels", "survival.ties", "survival.km_conf_type",
                  "survival.median_rule", "survival.proportions_at_days", "survival.at_risk_days",
                  "survival.cif_days", "outcomes.time_to_event", "subgroups", *_MODEL_TERMS),
@@ -97,8 +99,8 @@ def raw_table(name):
     """Path of a raw table: the generator's output, or the user's file in whatever format."""
     if SOURCE == "synthetic":
         return f"{RAW_DIR}/{name}.{RAW_FMT}"
-    for ext in ("csv", "xlsx", "parquet", "dta", "sav"):
-        p = Path(RAW_DIR) / f"{name}.{ext}"
+    for ext in SUPPORTED_EXTENSIONS:                 # rtw.core.formats: .csv, .xlsx, ... .xpt
+        p = Path(RAW_DIR) / f"{name}{ext}"
         if p.exists():
             return str(p)
     # missing: Snakemake reports the expected file as a missing input
@@ -120,7 +122,9 @@ def input_files():
 # table or among those derivation writes, and both arm labels occur in the data (rtw.data.plan).
 try:
     if SOURCE == "table":
-        check_table_plan(CFG, config_source(workflow.configfiles))
+        # event codes named by their value label are resolved to the codes (rtw.data.labels)
+        # for every rule after the import
+        ACFG = analysis_config(check_table_plan(CFG, config_source(workflow.configfiles)))
     else:
         check_raw_plan(CFG, raw_table("baseline") if SOURCE == "raw" else None,
                        config_source(workflow.configfiles),

@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from rtw.core.config import arm_label
-from rtw.core.io import InputError, find_table, read_table, sheet_row
+from rtw.core.io import (InputError, ReadOptions, find_table, read_options, read_table,
+                         sheet_row)
+from rtw.data.labels import VARIANT_RULE, apply_category_labels, arm_values, match_labels
 
 QUERY_COLUMNS = ["table", "row", "participant", "column", "value", "rule", "action"]
 RAW_TABLES = ("screening", "baseline", "sms", "followup", "intervention", "withdrawals")
@@ -99,12 +100,17 @@ def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
-def _parse_dates(s: pd.Series) -> pd.Series:
-    """ISO dates (YYYY-MM-DD); anything else -> NaT (the caller decides error/query)."""
+def _parse_dates(s: pd.Series, date_format: str | None = None) -> pd.Series:
+    """Dates written as ``date_format`` (config ``data.csv.date_format``, e.g. ``%d/%m/%Y``)
+    or ISO (YYYY-MM-DD, always accepted); anything else -> NaT (the caller decides
+    error/query)."""
     if pd.api.types.is_datetime64_any_dtype(s):
         return s.dt.normalize()
     txt = s.astype("string")
     out = pd.to_datetime(txt, format="%Y-%m-%d", errors="coerce")
+    if date_format:
+        other = pd.to_datetime(txt, format=date_format, errors="coerce")
+        out = other.where(other.notna(), out)
     return out
 
 
@@ -136,33 +142,31 @@ def check_structure(df: pd.DataFrame, table: str, file: str, schema: dict) -> No
 
 
 def check_columns(df: pd.DataFrame, table: str, file: str, schema: dict, queries: Queries,
-                  score_ranges: dict, id_col: str = "participant_id") -> pd.DataFrame:
+                  score_ranges: dict, id_col: str = "participant_id",
+                  options: ReadOptions | None = None) -> pd.DataFrame:
     """Parse each schema column to its type; bad values raise or become queries.
 
     Returns a new frame with parsed columns (numbers as float, dates as datetime64,
-    strings stripped).  Columns not in the schema are kept as they are.
+    strings stripped).  Columns not in the schema are kept as they are.  A value of an
+    ``enum`` column that differs from an allowed one only in case or surrounding blanks is
+    matched to it and queried (:func:`rtw.data.labels.match_labels`; blanks are kept in these
+    columns when read, see :func:`_read_tables`); dates are read as ``options.date_format``
+    says (or ISO).
     """
     out = df.copy()
-    pids = df[id_col].to_numpy(dtype=object) if id_col in df.columns else np.full(len(df), None)
+    pids = out[id_col].to_numpy(dtype=object) if id_col in df.columns else np.full(len(df), None)
+    date_format = options.date_format if options is not None else None
     for col, spec in schema.get("properties", {}).items():
         if col not in df.columns:
             continue
         how = spec.get("x-invalid", "error")
-        parsed, bad, expected = _parse_column(df[col], spec)
+        parsed, bad, expected = _parse_column(out[col], spec, date_format)
         if bad.any():
-            _handle(how, table, file, col, df, bad, pids, queries,
+            _handle(how, table, file, col, out, bad, pids, queries,
                     rule=f"not parseable as {expected}", expected=expected)
             parsed = parsed.where(~bad, None if parsed.dtype == object else np.nan)
-        enum = spec.get("enum")
-        if enum is not None:
-            allowed = [e for e in enum if e is not None]
-            vals = parsed.to_numpy(dtype=object)
-            # (vectorised) v is not None and v not in allowed
-            outside = ~np.asarray(vals == None, dtype=bool) & ~pd.Series(vals, dtype=object).isin(allowed).to_numpy()  # noqa: E711
-            if outside.any():
-                _handle(how, table, file, col, df, outside, pids, queries,
-                        rule=f"not one of {allowed}", expected="one of " + ", ".join(map(str, allowed)))
-                parsed = parsed.where(~outside, None)
+        if spec.get("enum") is not None:
+            parsed = _check_enum(df[col], parsed, spec, (table, file, col, how), pids, queries)
         lo, hi = spec.get("minimum"), spec.get("maximum")
         if spec.get("x-range-from-config") in score_ranges:
             lo, hi = score_ranges[spec["x-range-from-config"]]
@@ -172,14 +176,38 @@ def check_columns(df: pd.DataFrame, table: str, file: str, schema: dict, queries
                 outside = ~np.isnan(v) & (((v < lo) if lo is not None else False) |
                                           ((v > hi) if hi is not None else False))
             if outside.any():
-                _handle(how, table, file, col, df, outside, pids, queries,
+                _handle(how, table, file, col, out, outside, pids, queries,
                         rule=f"outside range [{lo}, {hi}]", expected=f"a value from {lo} to {hi}")
                 parsed = parsed.where(~outside, np.nan)
         out[col] = parsed
     return out
 
 
-def _parse_column(raw: pd.Series, spec: dict) -> tuple[pd.Series, np.ndarray, str]:
+def _check_enum(raw: pd.Series, parsed: pd.Series, spec: dict, where: tuple, pids,
+                queries: Queries) -> pd.Series:
+    """An ``enum`` column: variants of an allowed value (case, blanks) matched and queried;
+    other values outside the list raise or are queried as the schema's ``x-invalid`` says."""
+    table, file, col, how = where
+    allowed = [e for e in spec["enum"] if e is not None]
+    present = parsed.notna().to_numpy()
+    matched, variant, unknown = match_labels(raw.where(present, None).to_numpy(dtype=object),
+                                             allowed, canon=lambda v: str(v).strip())
+    if variant.any():
+        idx = np.flatnonzero(variant)
+        queries.add(table, idx + 2, pids[idx], col, raw.to_numpy(dtype=object)[idx],
+                    VARIANT_RULE.format(what=f"one of {allowed}"),
+                    "matched to " + pd.Series(matched[idx], dtype=object).map(repr).to_numpy(dtype=object))
+    parsed = pd.Series(np.where(unknown, parsed.to_numpy(dtype=object), matched),
+                       index=parsed.index, dtype=object)
+    if unknown.any():
+        _handle(how, table, file, col, pd.DataFrame({col: parsed}), unknown, pids, queries,
+                rule=f"not one of {allowed}", expected="one of " + ", ".join(map(str, allowed)))
+        parsed = parsed.where(~unknown, None)
+    return parsed
+
+
+def _parse_column(raw: pd.Series, spec: dict, date_format: str | None = None
+                  ) -> tuple[pd.Series, np.ndarray, str]:
     """Parse one column to its schema type (date, integer/number as float, or text).
 
     Returns the parsed series (unparseable values still in it), the mask of
@@ -188,9 +216,10 @@ def _parse_column(raw: pd.Series, spec: dict) -> tuple[pd.Series, np.ndarray, st
     types = _types(spec)
     present = raw.notna().to_numpy()
     if spec.get("format") == "date":
-        parsed = _parse_dates(raw)
+        parsed = _parse_dates(raw, date_format)
         bad = present & parsed.isna().to_numpy()
-        expected = "a date as YYYY-MM-DD"
+        expected = (f"a date as {date_format} or YYYY-MM-DD" if date_format
+                    else "a date as YYYY-MM-DD")
     elif "integer" in types or "number" in types:
         parsed = pd.to_numeric(raw, errors="coerce").astype(float)
         bad = present & parsed.isna().to_numpy()
@@ -295,9 +324,9 @@ def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]
     q = Queries()
     ranges = {k: tuple(v) for k, v in config["derivation"]["score_ranges"].items()}
     arms = config["trial"]["arms"]
-    tables, files = _read_tables(raw_dir, schema_dir, q, ranges)
+    tables, files = _read_tables(raw_dir, schema_dir, q, ranges, config)
     baseline = tables["baseline"]
-    _check_arms(baseline, files["baseline"], arms)
+    _check_arms(baseline, files["baseline"], arms, q)
     # participant -> randomisation date (a Series: .map() by hash index, no 10^6-entry dict)
     rand_date = pd.Series(baseline["randomisation_date"].to_numpy(),
                           index=baseline["participant_id"].to_numpy())
@@ -311,38 +340,70 @@ def clean_tables(raw_dir, config: dict, schema_dir) -> tuple[dict, pd.DataFrame]
     return tables, q.frame()
 
 
-def _read_tables(raw_dir, schema_dir, q: Queries, ranges: dict) -> tuple[dict, dict]:
-    """Read every raw table, check its structure and parse its columns (:func:`check_columns`).
+def _read_tables(raw_dir, schema_dir, q: Queries, ranges: dict, config: dict
+                 ) -> tuple[dict, dict]:
+    """Read every raw table (as config ``data`` says: :func:`rtw.core.io.read_options`), apply
+    value labels (:func:`_apply_value_labels`), check its structure and parse its columns
+    (:func:`check_columns`).
 
-    Returns the tables (each with a ``source_row`` column, the spreadsheet row)
-    and their file names, keyed by table name.
+    Text is read without surrounding blanks, except in the columns with a list of values
+    (``enum``) and the arm, where a label written with blanks is queried
+    (:func:`check_columns`, :func:`_check_arms`).  Returns the tables (each with a
+    ``source_row`` column, the spreadsheet row) and their file names, keyed by table name.
     """
+    options = read_options(config["data"])
     tables, files = {}, {}
     for t in RAW_TABLES:
         path = find_table(raw_dir, t)
         files[t] = str(path)
-        df = read_table(path)
         schema = load_schema(schema_dir, t)
-        check_structure(df, t, files[t], schema)
-        df = check_columns(df, t, files[t], schema, q, ranges,
-                           id_col="participant_id" if t != "screening" else "screening_id")
+        labels = [c for c, spec in schema.get("properties", {}).items() if "enum" in spec]
+        raw = read_table(path, options=options, keep_blanks=labels + ["arm"])
+        raw = _apply_value_labels(raw, schema, files[t], config["trial"]["arms"])
+        check_structure(raw, t, files[t], schema)
+        df = check_columns(raw, t, files[t], schema, q, ranges,
+                           id_col="participant_id" if t != "screening" else "screening_id",
+                           options=options)
+        if t == "baseline":
+            df["arm"] = raw["arm"]
         df.insert(0, "source_row", np.arange(len(df)) + 2)
         tables[t] = df
     return tables, files
 
 
-def _check_arms(baseline: pd.DataFrame, file: str, arms: dict) -> None:
+def _apply_value_labels(df: pd.DataFrame, schema: dict, file: str, arms: dict) -> pd.DataFrame:
+    """Stata/SPSS/SAS value labels: a column the schema types as text takes its labels
+    (:func:`rtw.data.labels.apply_category_labels`); the arm column holds what config
+    ``trial.arms`` names, code or label (:func:`rtw.data.labels.arm_values`)."""
+    labels = df.attrs["value_labels"]
+    if not labels:
+        return df
+    numeric = {c for c, spec in schema.get("properties", {}).items()
+               if spec.get("format") == "date" or {"integer", "number"} & set(_types(spec))}
+    out = apply_category_labels(df, labels, numeric | {"arm"}, file)
+    if "arm" in labels and "arm" in out.columns:
+        out["arm"] = arm_values(out["arm"], labels["arm"], arms, file, "arm")
+    return out
+
+
+def _check_arms(baseline: pd.DataFrame, file: str, arms: dict, q: Queries) -> None:
     """Every baseline arm label is one of config ``trial.arms`` (matched by value: ``1``,
     ``"1"`` and ``1.0`` are one label, :func:`rtw.core.config.arm_label`, which the
-    column then holds), and each configured arm is present."""
+    column then holds; a label differing only in case or surrounding blanks is matched and
+    queried), and each configured arm is present."""
     labels = [arms["control"], arms["intervention"]]
-    arm_vals = baseline["arm"].map(arm_label).to_numpy(dtype=object)
-    baseline["arm"] = arm_vals
-    bad_arm = ~pd.Series(arm_vals, dtype=object).isin(labels).to_numpy()
-    if bad_arm.any():
-        i = _first_bad(bad_arm)
+    raw = baseline["arm"].to_numpy(dtype=object)
+    arm_vals, variant, unknown = match_labels(raw, labels)
+    if unknown.any():
+        i = _first_bad(unknown)
         raise InputError("arm label not in config trial.arms", file=file, row=sheet_row(i),
-                         column="arm", value=arm_vals[i], expected="one of " + ", ".join(labels))
+                         column="arm", value=raw[i], expected="one of " + ", ".join(labels))
+    if variant.any():
+        idx = np.flatnonzero(variant)
+        q.add("baseline", idx + 2, baseline["participant_id"].to_numpy(dtype=object)[idx], "arm",
+              raw[idx], VARIANT_RULE.format(what="config trial.arms"),
+              "matched to arm " + pd.Series(arm_vals[idx], dtype=object).map(repr).to_numpy(dtype=object))
+    baseline["arm"] = arm_vals
     for role, lab in arms.items():
         if not (arm_vals == lab).any():
             raise InputError(f"the {role} arm label from config is absent from the data",
