@@ -8,12 +8,23 @@ Design (scales to 10^6 rows; no per-row Python loops, no per-stratum groupby):
 * ties: Breslow, or Efron through per-death scalars
   ``den_k = S0 - (k/d) S0_dead`` (k = 0..d-1) reduced per block, so that the
   score and information need only the block sums;
-* Newton–Raphson with step-halving exactly as coxph's ``coxfit6``: start at 0,
+* (start, stop] data (delayed entry, recurrent events; ``fit_cox(..., start=)``, R's
+  ``agreg.fit``): the same sort by stop time; a row is at risk at t when
+  start < t <= stop, so each death block's risk-set sums are the reverse cumulative
+  sums over stop times minus the sums over the rows of its stratum not yet entered
+  (start >= t), found per row by one ``searchsorted`` (its last death block at or
+  before its entry) and gathered by ``bincount`` + a reverse cumulative sum over
+  death blocks -- no n x n object; the score residuals (``agscore3``) subtract the
+  hazard accrued before entry the same way;
+* Newton–Raphson with step-halving exactly as coxph's ``coxfit6`` (``agfit4`` for
+  (start, stop] data: the step after h failed tries is 1/(h+1)): start at 0,
   stop when ``|1 - loglik_old / loglik_new| <= eps`` (1e-9), ``iter.max`` = 20;
 * cluster-robust variance = coxph ``cluster()``: grouped dfbeta residuals
   ``D = rowsum(score_resid %*% V, cluster)``, ``V_robust = D'D`` (survival's
   ``coxscore2`` score residuals, Efron or Breslow);
-* likelihood-ratio, Wald (robust when clustered, as ``summary.coxph``) and score tests;
+* likelihood-ratio, Wald (robust when clustered, as ``summary.coxph``) and score tests,
+  and with clusters coxph's robust score test (``fit$rscore``: score residuals at the
+  initial coefficients summed by cluster);
 * :func:`cox_zph` = ``cox.zph(fit, transform = "km")`` of survival 3.x (the score test
   of ``beta(t) = beta + theta g(t)``, per term and global, and the scaled
   Schoenfeld residuals).
@@ -116,11 +127,13 @@ class _CoxData:
         dkey = sE * base + np.searchsorted(U, tE, side="right")
         rkey = self.scode.astype(np.int64) * base + np.searchsorted(U, start, side="right")
         g = np.searchsorted(dkey, rkey, side="right")
+        del rkey
         own = g - np.searchsorted(sE, self.scode, side="left")
-        self.entry_rows = np.flatnonzero(own > 0)
-        self.entry_blk = g[self.entry_rows] - 1          # index into the death blocks
+        idx = np.int32 if self.n < 2 ** 31 - 1 else np.int64      # halve the index memory
+        self.entry_rows = np.flatnonzero(own > 0).astype(idx)
+        del own
+        self.entry_blk = (g[self.entry_rows] - 1).astype(idx)    # index into the death blocks
         self.E_next = _segments_next(sE)[1]
-        self.start = start
 
     def entered(self, w):
         """Per death block: the sums of ``w`` over the rows of its stratum whose entry
@@ -368,20 +381,28 @@ def _first_step(ev0: dict) -> tuple[np.ndarray, float]:
 
 
 def _newton_raphson(cd: _CoxData, beta: np.ndarray, eps: float, max_iter: int,
-                    keep0: bool = False):
+                    on_init=None):
     """Newton-Raphson with step-halving as coxph's ``coxfit6`` (right-censored data:
     halve the last step) or ``agfit4`` ((start, stop] data: after h failed tries the
     step is 1/(h+1) of the previous try's), from ``beta``.
 
+    ``on_init(ev0)``, when given, is called on the full ``evaluate(keep=True)`` output at
+    the initial ``beta`` (whose per-row arrays are dropped afterwards, to keep them out of
+    the later peaks).
+
     Returns
     -------
     tuple
-        ``(beta, final, ll0, score, iterations, converged, ev0)``: the fitted
+        ``(beta, final, ll0, score, iterations, converged, init_value)``: the fitted
         coefficients, the ``evaluate(beta, keep=True)`` output at them, the initial log
-        partial likelihood, the score test statistic at the initial ``beta`` and the
-        initial ``evaluate`` output (with its arrays when ``keep0``).
+        partial likelihood, the score test statistic at the initial ``beta`` and what
+        ``on_init`` returned (None without it).
     """
-    ev0 = cd.evaluate(beta, keep=keep0)
+    ev0 = cd.evaluate(beta, keep=on_init is not None)
+    init_value = None
+    if on_init is not None:
+        init_value = on_init(ev0)
+        ev0 = {k: ev0[k] for k in ("loglik", "U", "I")}
     ll0 = ev0["loglik"]
     step, score = _first_step(ev0)
     ll_old = ll0
@@ -413,7 +434,7 @@ def _newton_raphson(cd: _CoxData, beta: np.ndarray, eps: float, max_iter: int,
                       RuntimeWarning, stacklevel=3)
     beta = newbeta
     final = cur if (cur is not None and cur is not ev0) else cd.evaluate(beta, keep=True)
-    return beta, final, ll0, score, it, converged, ev0
+    return beta, final, ll0, score, it, converged, init_value
 
 
 def _cluster_codes(cd: _CoxData, cluster) -> tuple[np.ndarray, int]:
@@ -525,17 +546,17 @@ def fit_cox(time, event, X, strata=None, cluster=None, ties: str = "efron",
     terms = terms or {nm: [j] for j, nm in enumerate(names)}
     cd = _CoxData(time, event, X, strata, ties, start=start)
     beta = np.zeros(p) if init is None else np.asarray(init, float).copy()
-    beta, final, ll0, score, it, converged, ev0 = _newton_raphson(
-        cd, beta, eps, max_iter, keep0=cluster is not None)
-    naive_var = np.linalg.inv(final["I"])
-    var = naive_var
-    n_clusters = robust_naive = rscore = None
+    n_clusters = robust_naive = rscore = on_init = None
     if cluster is not None:
         ccode, n_clusters = _cluster_codes(cd, cluster)
+        on_init = lambda ev0: _robust_score_test(cd, ev0, ccode, n_clusters)  # noqa: E731
+    beta, final, ll0, score, it, converged, rs = _newton_raphson(cd, beta, eps, max_iter, on_init)
+    naive_var = np.linalg.inv(final["I"])
+    var = naive_var
+    if cluster is not None:
         var = _cluster_variance(cd, final, naive_var, ccode, n_clusters)
         robust_naive = naive_var
-        rscore = _chi(_robust_score_test(cd, ev0, ccode, n_clusters), p)
-    ev0 = None
+        rscore = _chi(rs, p)
     ll = final["loglik"]
     infinite = _infinite_coefficients(final, naive_var, beta, eps, names, counting=cd.cp)
     wald = float(beta @ np.linalg.solve(var, beta))
