@@ -8,12 +8,23 @@ Design (scales to 10^6 rows; no per-row Python loops, no per-stratum groupby):
 * ties: Breslow, or Efron through per-death scalars
   ``den_k = S0 - (k/d) S0_dead`` (k = 0..d-1) reduced per block, so that the
   score and information need only the block sums;
-* Newton–Raphson with step-halving exactly as coxph's ``coxfit6``: start at 0,
+* (start, stop] data (delayed entry, recurrent events; ``fit_cox(..., start=)``, R's
+  ``agreg.fit``): the same sort by stop time; a row is at risk at t when
+  start < t <= stop, so each death block's risk-set sums are the reverse cumulative
+  sums over stop times minus the sums over the rows of its stratum not yet entered
+  (start >= t), found per row by one ``searchsorted`` (its last death block at or
+  before its entry) and gathered by ``bincount`` + a reverse cumulative sum over
+  death blocks -- no n x n object; the score residuals (``agscore3``) subtract the
+  hazard accrued before entry the same way;
+* Newton–Raphson with step-halving exactly as coxph's ``coxfit6`` (``agfit4`` for
+  (start, stop] data: the step after h failed tries is 1/(h+1)): start at 0,
   stop when ``|1 - loglik_old / loglik_new| <= eps`` (1e-9), ``iter.max`` = 20;
 * cluster-robust variance = coxph ``cluster()``: grouped dfbeta residuals
   ``D = rowsum(score_resid %*% V, cluster)``, ``V_robust = D'D`` (survival's
   ``coxscore2`` score residuals, Efron or Breslow);
-* likelihood-ratio, Wald (robust when clustered, as ``summary.coxph``) and score tests;
+* likelihood-ratio, Wald (robust when clustered, as ``summary.coxph``) and score tests,
+  and with clusters coxph's robust score test (``fit$rscore``: score residuals at the
+  initial coefficients summed by cluster);
 * :func:`cox_zph` = ``cox.zph(fit, transform = "km")`` of survival 3.x (the score test
   of ``beta(t) = beta + theta g(t)``, per term and global, and the scaled
   Schoenfeld residuals).
@@ -48,7 +59,7 @@ def _segments_next(blk_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class _CoxData:
     """Sorted, centred data and the block structure (computed once per fit)."""
 
-    def __init__(self, time, event, X, strata, ties):
+    def __init__(self, time, event, X, strata, ties, start=None):
         n, p = X.shape
         if strata is None:
             scode = np.zeros(n, dtype=np.int64)
@@ -97,6 +108,46 @@ class _CoxData:
             self.d_f = k / np.repeat(dE.astype(float), dE)
             self.d_starts = cstart
         self.pairs = [(a, b) for a in range(p) for b in range(a, p)]
+        self.cp = start is not None
+        if self.cp:
+            self._setup_entry(np.asarray(start, float)[order])
+
+    def _setup_entry(self, start):
+        """(start, stop] data: for each row, the last death block of its stratum at or
+        before its entry time (it is not at risk there and at the earlier ones).
+
+        Exact integer keys (stratum, rank of the time among the death times) so that
+        one ``searchsorted`` serves all strata; a row whose entry precedes every death
+        time of its stratum is at risk throughout and needs no correction."""
+        E = self.E
+        tE = self.time[self.starts[E]]
+        sE = self.blk_s[E].astype(np.int64)
+        U = np.unique(tE)
+        base = np.int64(U.size + 1)
+        dkey = sE * base + np.searchsorted(U, tE, side="right")
+        rkey = self.scode.astype(np.int64) * base + np.searchsorted(U, start, side="right")
+        g = np.searchsorted(dkey, rkey, side="right")
+        del rkey
+        own = g - np.searchsorted(sE, self.scode, side="left")
+        idx = np.int32 if self.n < 2 ** 31 - 1 else np.int64      # halve the index memory
+        self.entry_rows = np.flatnonzero(own > 0).astype(idx)
+        del own
+        self.entry_blk = (g[self.entry_rows] - 1).astype(idx)    # index into the death blocks
+        self.E_next = _segments_next(sE)[1]
+
+    def entered(self, w):
+        """Per death block: the sums of ``w`` over the rows of its stratum whose entry
+        time is at or after it (reverse cumulative sums over death blocks)."""
+        rows, blk = self.entry_rows, self.entry_blk
+        nE = self.E.size
+        if w.ndim == 1:
+            W = np.bincount(blk, weights=w[rows], minlength=nE)
+        else:
+            W = np.column_stack([np.bincount(blk, weights=w[rows, j], minlength=nE)
+                                 for j in range(w.shape[1])])
+        rc = np.cumsum(W[::-1], axis=0)[::-1]
+        ext = np.concatenate([rc, np.zeros((1,) + rc.shape[1:])])
+        return rc - ext[self.E_next]
 
     def revcum(self, A):
         """Risk-set sums: reverse cumulative sum over blocks within strata."""
@@ -117,25 +168,20 @@ class _CoxData:
             out[:, b, a] = vec_pairs[:, j]
         return out
 
-    def evaluate(self, beta, info=True, keep=False):
-        """Log partial likelihood, score and information at ``beta``.
+    def risk_sums(self, R, w):
+        """Risk-set sums at the death blocks from per-block sums ``R`` (of the per-row
+        values ``w``): reverse cumulative sums over stop times within strata, minus,
+        for (start, stop] data, the rows not yet entered (start >= the death time)."""
+        S = self.revcum(R)[self.E]
+        if self.cp:
+            S = S - self.entered(w)
+        return S
 
-        Longer than a screen because it is the Efron/Breslow kernel: the risk-set
-        sums, the per-death Efron terms and the information share the same block
-        arrays, and splitting them would pass a dozen arrays between functions.
-        """
-        X, starts, E = self.X, self.starts, self.E
-        eta = X @ beta
-        shift = float(eta.max()) if eta.size and eta.max() > 300 else 0.0
-        r = np.exp(eta - shift)
-        rX = X * r[:, None]
-        R0 = np.add.reduceat(r, starts)
-        R1 = np.add.reduceat(rX, starts, axis=0)
-        S0 = self.revcum(R0)[E]
-        S1 = self.revcum(R1)[E]
+    def _tie_terms(self, r, rX, S0):
+        """Per death block: Breslow/Efron scalars ``a, c, e0, e1, e2``, the dead rows'
+        sums ``D0, D1`` (Efron) and the ``sum log(denominator)`` before the shift."""
         ev, evs = self.ev, self.ev_starts
         dE = self.dE.astype(float)
-        loglik_lin = float(eta[ev].sum()) - shift * self.nevent
         if self.efron:
             D0 = np.add.reduceat(r[ev], evs)
             D1 = np.add.reduceat(rX[ev], evs, axis=0)
@@ -149,43 +195,68 @@ class _CoxData:
             e0 = np.add.reduceat(inv2, ds)
             e1 = np.add.reduceat(f * inv2, ds)
             e2 = np.add.reduceat(f * f * inv2, ds)
-            logsum = float(np.log(den).sum()) + shift * self.nevent
-        else:
-            D0 = D1 = None
-            a = dE / S0
-            c = e1 = e2 = None
-            e0 = dE / (S0 * S0)
-            logsum = float((dE * np.log(S0)).sum()) + shift * self.nevent
-        loglik = loglik_lin - logsum
-        msum = S1 * a[:, None]
+            logsum = float(np.log(den).sum())
+            return dict(D0=D0, D1=D1, a=a, c=c, e0=e0, e1=e1, e2=e2), logsum
+        a = dE / S0
+        e0 = dE / (S0 * S0)
+        logsum = float((dE * np.log(S0)).sum())
+        return dict(D0=None, D1=None, a=a, c=None, e0=e0, e1=None, e2=None), logsum
+
+    def _information(self, X, rX, S1, t):
+        """The information matrix at the death blocks (Efron or Breslow) and the
+        risk-set sums of ``r x x'`` (pairs) ``S2`` and the dead rows' ``D2``."""
+        starts, ev, evs = self.starts, self.ev, self.ev_starts
+        a, c, e0, e1, e2, D1 = t["a"], t["c"], t["e0"], t["e1"], t["e2"], t["D1"]
+        R2 = np.empty((self.nb, len(self.pairs)))
+        for j, (ia, ib) in enumerate(self.pairs):
+            R2[:, j] = np.add.reduceat(rX[:, ia] * X[:, ib], starts)
+        S2 = self.risk_sums(R2, None if not self.cp else self._pair_products(rX, X))
+        D2 = None
         if self.efron:
-            msum = msum - D1 * c[:, None]
+            D2 = np.empty((self.E.size, len(self.pairs)))
+            Xe, rXe = X[ev], rX[ev]
+            for j, (ia, ib) in enumerate(self.pairs):
+                D2[:, j] = np.add.reduceat(rXe[:, ia] * Xe[:, ib], evs)
+            I2 = S2.T @ a - D2.T @ c
+        else:
+            I2 = S2.T @ a
+        I = self._sym(I2[None, :], 1)[0]
+        I -= (S1 * e0[:, None]).T @ S1
+        if self.efron:
+            t1 = (S1 * e1[:, None]).T @ D1
+            I += t1 + t1.T
+            I -= (D1 * e2[:, None]).T @ D1
+        return I, S2, D2
+
+    def _pair_products(self, rX, X):
+        """Per row ``r x_a x_b`` for each column pair (only for the entry sums)."""
+        return np.column_stack([rX[:, ia] * X[:, ib] for ia, ib in self.pairs])
+
+    def evaluate(self, beta, info=True, keep=False):
+        """Log partial likelihood, score and information at ``beta`` (Efron or Breslow),
+        with the risk-set and tie arrays when ``keep``."""
+        X, starts = self.X, self.starts
+        eta = X @ beta
+        shift = float(eta.max()) if eta.size and eta.max() > 300 else 0.0
+        r = np.exp(eta - shift)
+        rX = X * r[:, None]
+        R0 = np.add.reduceat(r, starts)
+        R1 = np.add.reduceat(rX, starts, axis=0)
+        S0 = self.risk_sums(R0, r)
+        S1 = self.risk_sums(R1, rX)
+        loglik_lin = float(eta[self.ev].sum()) - shift * self.nevent
+        t, logsum = self._tie_terms(r, rX, S0)
+        loglik = loglik_lin - (logsum + shift * self.nevent)
+        msum = S1 * t["a"][:, None]
+        if self.efron:
+            msum = msum - t["D1"] * t["c"][:, None]
         U = self.sum_x_dead_total - msum.sum(axis=0)
         out = {"loglik": loglik, "U": U}
         if info or keep:
-            # sums of r x x' per block (pairs), risk sets at death blocks
-            R2 = np.empty((self.nb, len(self.pairs)))
-            for j, (ia, ib) in enumerate(self.pairs):
-                R2[:, j] = np.add.reduceat(rX[:, ia] * X[:, ib], starts)
-            S2 = self.revcum(R2)[E]
-            if self.efron:
-                D2 = np.empty((E.size, len(self.pairs)))
-                Xe, rXe = X[ev], rX[ev]
-                for j, (ia, ib) in enumerate(self.pairs):
-                    D2[:, j] = np.add.reduceat(rXe[:, ia] * Xe[:, ib], evs)
-                I2 = S2.T @ a - D2.T @ c
-            else:
-                I2 = S2.T @ a
-            I = self._sym(I2[None, :], 1)[0]
-            I -= (S1 * e0[:, None]).T @ S1
-            if self.efron:
-                t1 = (S1 * e1[:, None]).T @ D1
-                I += t1 + t1.T
-                I -= (D1 * e2[:, None]).T @ D1
+            I, S2, D2 = self._information(X, rX, S1, t)
             out["I"] = I
             if keep:
-                out.update(dict(eta=eta - shift, r=r, S0=S0, S1=S1, S2=S2, D0=D0, D1=D1,
-                                D2=D2 if self.efron else None, a=a, c=c, e0=e0, e1=e1, e2=e2))
+                out.update(dict(eta=eta - shift, r=r, S0=S0, S1=S1, S2=S2, D2=D2, **t))
         return out
 
     def score_residuals(self, ev_out):
@@ -217,6 +288,11 @@ class _CoxData:
         res = d * (X - C[b]) - r * (X * cumA[b][:, None] - cumB[b])
         if self.efron:
             res += d * r * (X * corrA[b][:, None] - corrB[b])
+        if self.cp:
+            # hazard accrued before entry: death blocks up to the row's entry block
+            rows = self.entry_rows
+            eb = self.E[self.entry_blk]
+            res[rows] += r[rows] * (X[rows] * cumA[eb][:, None] - cumB[eb])
         return res
 
 
@@ -226,7 +302,8 @@ class CoxResult:
 
     ``var`` is the robust (sandwich) variance when ``cluster`` was given, with the
     model-based one in ``naive_var`` (as coxph).  Tests are tuples
-    ``(statistic, df, p)``; ``wald_test`` uses ``var``.
+    ``(statistic, df, p)``; ``wald_test`` uses ``var``; ``robust_score_test`` is
+    coxph's ``rscore`` (clustered fits only).
     """
 
     coef: np.ndarray
@@ -245,6 +322,7 @@ class CoxResult:
     n_clusters: int | None = None
     terms: dict = field(default_factory=dict)
     infinite: np.ndarray | None = None
+    robust_score_test: tuple | None = None
     _data: object = field(default=None, repr=False)
     _final: dict = field(default=None, repr=False)
 
@@ -302,22 +380,34 @@ def _first_step(ev0: dict) -> tuple[np.ndarray, float]:
     return step, score
 
 
-def _newton_raphson(cd: _CoxData, beta: np.ndarray, eps: float, max_iter: int):
-    """Newton-Raphson with step-halving as coxph's ``coxfit6``, from ``beta``.
+def _newton_raphson(cd: _CoxData, beta: np.ndarray, eps: float, max_iter: int,
+                    on_init=None):
+    """Newton-Raphson with step-halving as coxph's ``coxfit6`` (right-censored data:
+    halve the last step) or ``agfit4`` ((start, stop] data: after h failed tries the
+    step is 1/(h+1) of the previous try's), from ``beta``.
+
+    ``on_init(ev0)``, when given, is called on the full ``evaluate(keep=True)`` output at
+    the initial ``beta`` (whose per-row arrays are dropped afterwards, to keep them out of
+    the later peaks).
 
     Returns
     -------
     tuple
-        ``(beta, final, ll0, score, iterations, converged)``: the fitted coefficients,
-        the ``evaluate(beta, keep=True)`` output at them, the initial log partial
-        likelihood and the score test statistic at the initial ``beta``.
+        ``(beta, final, ll0, score, iterations, converged, init_value)``: the fitted
+        coefficients, the ``evaluate(beta, keep=True)`` output at them, the initial log
+        partial likelihood, the score test statistic at the initial ``beta`` and what
+        ``on_init`` returned (None without it).
     """
-    ev0 = cd.evaluate(beta)
+    ev0 = cd.evaluate(beta, keep=on_init is not None)
+    init_value = None
+    if on_init is not None:
+        init_value = on_init(ev0)
+        ev0 = {k: ev0[k] for k in ("loglik", "U", "I")}
     ll0 = ev0["loglik"]
     step, score = _first_step(ev0)
     ll_old = ll0
     newbeta = beta + step
-    halving = False
+    halving = 0
     converged = False
     it = 0
     cur = ev0
@@ -330,10 +420,11 @@ def _newton_raphson(cd: _CoxData, beta: np.ndarray, eps: float, max_iter: int):
         if it == max_iter:
             break
         if ll < ll_old:
-            halving = True
-            newbeta = (newbeta + beta) / 2
+            halving += 1
+            newbeta = ((beta * halving + newbeta) / (halving + 1.0) if cd.cp
+                       else (newbeta + beta) / 2)
         else:
-            halving = False
+            halving = 0
             ll_old = ll
             beta = newbeta
             newbeta = newbeta + np.linalg.solve(cur["I"], cur["U"])
@@ -343,42 +434,82 @@ def _newton_raphson(cd: _CoxData, beta: np.ndarray, eps: float, max_iter: int):
                       RuntimeWarning, stacklevel=3)
     beta = newbeta
     final = cur if (cur is not None and cur is not ev0) else cd.evaluate(beta, keep=True)
-    return beta, final, ll0, score, it, converged
+    return beta, final, ll0, score, it, converged, init_value
+
+
+def _cluster_codes(cd: _CoxData, cluster) -> tuple[np.ndarray, int]:
+    """Cluster codes of the sorted rows and the number of clusters."""
+    ccode, clev = pd.factorize(np.asarray(cluster)[cd.order], sort=True)
+    return ccode, len(clev)
+
+
+def _collapse(res: np.ndarray, ccode: np.ndarray, G: int) -> np.ndarray:
+    """Row residuals summed by cluster (R's ``rowsum``), G x p."""
+    return np.column_stack([np.bincount(ccode, weights=res[:, j], minlength=G)
+                            for j in range(res.shape[1])])
 
 
 def _cluster_variance(cd: _CoxData, final: dict, naive_var: np.ndarray,
-                      cluster) -> tuple[np.ndarray, int]:
+                      ccode: np.ndarray, G: int) -> np.ndarray:
     """coxph's robust ``cluster()`` variance ``D'D`` (D = dfbeta residuals summed by
-    cluster) and the number of clusters."""
-    res = cd.score_residuals(final)
-    dfb = res @ naive_var
-    ccode, clev = pd.factorize(np.asarray(cluster)[cd.order], sort=True)
-    G = len(clev)
-    D = np.column_stack([np.bincount(ccode, weights=dfb[:, j], minlength=G) for j in range(cd.p)])
-    return D.T @ D, G
+    cluster)."""
+    dfb = cd.score_residuals(final) @ naive_var
+    D = _collapse(dfb, ccode, G)
+    return D.T @ D
+
+
+def _robust_score_test(cd: _CoxData, ev0: dict, ccode: np.ndarray, G: int) -> float:
+    """coxph's robust score test (``fit$rscore``): the score residuals at the initial
+    coefficients summed by cluster, ``u' (T'T)^-1 u`` with ``u`` their total."""
+    T = _collapse(cd.score_residuals(ev0), ccode, G)
+    u = T.sum(axis=0)
+    try:
+        return float(u @ np.linalg.solve(T.T @ T, u))
+    except np.linalg.LinAlgError:
+        return float(u @ np.linalg.lstsq(T.T @ T, u, rcond=None)[0])
 
 
 def _infinite_coefficients(final: dict, naive_var: np.ndarray, beta: np.ndarray,
-                           eps: float, names: list) -> np.ndarray:
+                           eps: float, names: list, counting: bool = False) -> np.ndarray:
     """coxph.fit's check for a coefficient drifting to infinity (monotone likelihood):
-    the remaining Newton step |U V| exceeds eps and toler.inf |beta| (toler.inf = sqrt(eps))."""
+    the remaining Newton step |U V| exceeds eps and toler.inf |beta| (toler.inf = sqrt(eps));
+    agreg.fit's for (start, stop] data: it exceeds toler.inf (1 + |beta|)."""
     infs = np.abs(final["U"] @ naive_var)
-    infinite = ((infs > eps) & (infs > np.sqrt(eps) * np.abs(beta))) | ~np.isfinite(beta)
+    if counting:
+        infinite = (infs > np.sqrt(eps) * (1 + np.abs(beta))) | ~np.isfinite(beta)
+    else:
+        infinite = ((infs > eps) & (infs > np.sqrt(eps) * np.abs(beta))) | ~np.isfinite(beta)
     if infinite.any():
         warnings.warn("fit_cox: coefficient(s) may be infinite: "
                       + ", ".join(np.asarray(names)[infinite]), RuntimeWarning, stacklevel=3)
     return infinite
 
 
+def _entry_times(start, time: np.ndarray) -> np.ndarray | None:
+    """Entry times as floats, checked as coxph's ``Surv(start, stop, event)``."""
+    if start is None:
+        return None
+    start = np.asarray(start, float)
+    if start.size != time.size:
+        raise ValueError("fit_cox: start and time lengths differ")
+    if np.isnan(start).any():
+        raise ValueError("fit_cox: missing start times (drop incomplete rows first)")
+    if (time <= start).any():
+        raise ValueError(f"fit_cox: stop time must be > start time "
+                         f"({int((time <= start).sum())} row(s))")
+    return start
+
+
 def fit_cox(time, event, X, strata=None, cluster=None, ties: str = "efron",
             names=None, terms: dict | None = None, eps: float = 1e-9, max_iter: int = 20,
-            init=None) -> CoxResult:
-    """Fit a Cox model = ``coxph(Surv(time, event) ~ X + strata(strata), cluster = cluster, ties = ties)``.
+            init=None, start=None) -> CoxResult:
+    """Fit a Cox model = ``coxph(Surv(time, event) ~ X + strata(strata), cluster = cluster, ties = ties)``,
+    or with ``start`` = ``coxph(Surv(start, time, event) ~ ...)`` (counting process).
 
     Parameters
     ----------
     time : array (n,)
-        Follow-up times (float).
+        Follow-up times (float); the stop times of (start, stop] intervals.
     event : array (n,)
         1 = event, 0 = censored.
     X : array (n, p)
@@ -386,7 +517,8 @@ def fit_cox(time, event, X, strata=None, cluster=None, ties: str = "efron",
     strata : array (n,), optional
         Stratum labels: a separate baseline hazard per stratum.
     cluster : array (n,), optional
-        Cluster labels: robust sandwich variance from grouped dfbeta residuals.
+        Cluster labels: robust sandwich variance from grouped dfbeta residuals, and
+        the robust score test (``fit$rscore``).
     ties : {"efron", "breslow"}
         Tie handling (coxph's default is Efron).
     names : list of str, optional
@@ -396,6 +528,10 @@ def fit_cox(time, event, X, strata=None, cluster=None, ties: str = "efron",
         :func:`cox_zph` for multi-column factors, as R's ``assign``).
     eps, max_iter
         coxph.control's ``eps`` (relative change in log-likelihood) and ``iter.max``.
+    start : array (n,), optional
+        Entry times (delayed entry, recurrent events, time-varying covariates): a row
+        is at risk at t when ``start < t <= time`` (R's ``agreg.fit``; its step-halving
+        and infinite-coefficient rules).  ``time > start`` is required.
 
     Returns
     -------
@@ -404,28 +540,32 @@ def fit_cox(time, event, X, strata=None, cluster=None, ties: str = "efron",
     if ties not in ("efron", "breslow"):
         raise ValueError("ties must be 'efron' or 'breslow'")
     time, event, X = _cox_arrays(time, event, X)
+    start = _entry_times(start, time)
     n, p = X.shape
     names = list(names) if names is not None else [f"x{j + 1}" for j in range(p)]
     terms = terms or {nm: [j] for j, nm in enumerate(names)}
-    cd = _CoxData(time, event, X, strata, ties)
+    cd = _CoxData(time, event, X, strata, ties, start=start)
     beta = np.zeros(p) if init is None else np.asarray(init, float).copy()
-    beta, final, ll0, score, it, converged = _newton_raphson(cd, beta, eps, max_iter)
+    n_clusters = robust_naive = rscore = on_init = None
+    if cluster is not None:
+        ccode, n_clusters = _cluster_codes(cd, cluster)
+        on_init = lambda ev0: _robust_score_test(cd, ev0, ccode, n_clusters)  # noqa: E731
+    beta, final, ll0, score, it, converged, rs = _newton_raphson(cd, beta, eps, max_iter, on_init)
     naive_var = np.linalg.inv(final["I"])
     var = naive_var
-    n_clusters = None
-    robust_naive = None
     if cluster is not None:
-        var, n_clusters = _cluster_variance(cd, final, naive_var, cluster)
+        var = _cluster_variance(cd, final, naive_var, ccode, n_clusters)
         robust_naive = naive_var
+        rscore = _chi(rs, p)
     ll = final["loglik"]
-    infinite = _infinite_coefficients(final, naive_var, beta, eps, names)
+    infinite = _infinite_coefficients(final, naive_var, beta, eps, names, counting=cd.cp)
     wald = float(beta @ np.linalg.solve(var, beta))
     return CoxResult(coef=beta, var=var, names=names, loglik=(ll0, ll),
                      lr_test=_chi(2 * (ll - ll0), p), wald_test=_chi(wald, p),
                      score_test=_chi(score, p), n=n, nevent=cd.nevent, iter=it,
                      converged=converged, ties=ties, naive_var=robust_naive,
                      n_clusters=n_clusters, terms=terms, infinite=infinite,
-                     _data=cd, _final=final)
+                     robust_score_test=rscore, _data=cd, _final=final)
 
 
 def score_residuals(fit: CoxResult) -> np.ndarray:
@@ -577,8 +717,11 @@ def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True) -> 
     column terms get their joint df) and globally; scaled Schoenfeld residuals
     ``beta + V^-1 schoenfeld`` with V the per-event average information, as R.
     ``transform`` may also be ``"identity"``, ``"log"`` or ``"rank"``.
+    Right-censored fits only (not (start, stop] data).
     """
     cd: _CoxData = fit._data
+    if cd.cp:
+        raise NotImplementedError("cox_zph: fits on (start, stop] data are not supported")
     p = cd.p
     ev = cd.ev
     ttimes = _transformed_times(cd, transform)
