@@ -172,9 +172,9 @@ def aalen_johansen(start, stop, to, id, istate, states, group=None, *, censored=
         raise ValueError(f"conf_type must be one of {CONF_TYPES}, got {conf_type!r}")
     if tau is not None and not (np.isfinite(tau) and tau >= 0):
         raise ValueError(f"tau must be a finite time >= 0, got {tau!r}")
-    arr = _input_arrays(start, stop, to, id, istate, states, group, censored)
     curves = []
-    for g, rows in _group_rows(*arr):
+    for g, rows in _group_rows(*_input_arrays(start, stop, to, id, istate, states, group,
+                                              censored)):
         curves.append(_curve(rows, g, states, tau, conf_level, conf_type, initial_influence))
     return MultiStateFit(states, tuple(c.group for c in curves), tuple(curves))
 
@@ -344,6 +344,7 @@ def _group_rows(start, stop, to, ist, row_istate, idc, id_labels, gc, glab, orde
     if row_istate:
         _check(cont & (ist != cur), rowno, idc, id_labels,
                "istate differs from the state the id is in (R's survcheck 'teleport')")
+    del prev_stop, prev_to, src, valid
     keep = first | last | (to >= 0)
     kept = np.flatnonzero(keep)
     new_start = start[np.r_[-1, kept[:-1]] + 1]
@@ -356,7 +357,7 @@ def _group_rows(start, stop, to, ist, row_istate, idc, id_labels, gc, glab, orde
         label = glab[gc[lo]]
         label = label.item() if isinstance(label, np.generic) else label
         yield label, _Rows(start[lo:hi], stop[lo:hi], to[lo:hi], cur[lo:hi], idl, f,
-                                  int(f.sum()))
+                           int(f.sum()))
 
 
 def _check(bad, rowno, idc, id_labels, message):
