@@ -15,11 +15,13 @@
   multiplied by G/(G-1).  :meth:`GLMFit.vcov_hc0` is ``sandwich::vcovHC(fit,
   type = "HC0")``.
 * :func:`fit_poisson` -- ``glm(family = poisson)``.
-* :func:`fit_zinb` -- ``pscl::zeroinfl(y ~ x | 1, dist = "negbin")`` and
-  :func:`fit_hurdle_nb` -- ``pscl::hurdle(y ~ x | 1, dist = "negbin")``
-  (binomial logit zero hurdle).  Both by maximum likelihood with the
-  covariance the inverse of the observed information over all parameters
-  including log(theta), as pscl.
+* :func:`fit_zinb` -- ``pscl::zeroinfl(y ~ x | z, dist = "negbin")`` and
+  :func:`fit_hurdle_nb` -- ``pscl::hurdle(y ~ x | z, dist = "negbin")``
+  (binomial logit zero hurdle), z an intercept (``| 1``, the default) or any
+  regressors (``Z = X``: pscl's default ``y ~ x``).  Both by maximum likelihood
+  with the covariance the inverse of the observed information over all
+  parameters including log(theta), as pscl (whose optim Hessian is numerical;
+  here it is analytic, so pscl's SEs agree to its differencing error, ~1e-5).
 * :func:`profile_ci` -- likelihood-ratio (profile) CI of one coefficient with
   theta fixed, as ``confint(glm.nb_fit)`` (``profile.glm``), but solved exactly
   (R interpolates the profile by a spline, so R differs in the 4th-5th digit).
@@ -33,9 +35,10 @@ found in a dense X (:func:`onehot_blocks`, used from :data:`MIN_BLOCK`
 columns) or given as codes (``fit_nb(..., fixed=codes)``), which never builds
 the n x G dummies.  ZINB and hurdle NB are maximised by Newton's method with the
 analytic gradient and Hessian (Levenberg-Marquardt damped, line search),
-converged when the Newton decrement g' H^-1 g is below 1e-12 -- a criterion
-that does not grow with n as max |gradient| does (the sum of n terms); the
-final max |gradient| is reported in the fit's notes.
+iterated until the Newton decrement g' H^-1 g is below 1e-12 and converged when
+it is below 1e-8 (the maximum less than 1e-4 standard errors away) -- criteria
+that do not grow with n as max |gradient| does (a sum of n terms); the final
+max |gradient| is reported in the fit's notes.
 """
 from __future__ import annotations
 
@@ -57,8 +60,11 @@ THETA_MAX = 1e6
 #: a block of at least this many mutually exclusive dummy columns is solved by its
 #: block structure (below it a dense solve costs no more).
 MIN_BLOCK = 20
-#: Newton decrement g' H^-1 g below which a pscl-type fit is at its maximum
-#: (the predicted remaining log-likelihood gain is half of it).
+#: Newton decrement g' H^-1 g (the squared length of the Newton step in the metric of
+#: the estimates' covariance H^-1) below which a pscl-type fit is converged: the maximum
+#: is less than 1e-4 standard errors away (the remaining log-likelihood gain is dec / 2).
+NEWTON_CONVERGED = 1e-8
+#: ... and to which Newton's method iterates (full steps), unless rounding stops it first.
 NEWTON_TOL = 1e-12
 
 
@@ -229,7 +235,7 @@ def onehot_blocks(X, min_block: int = MIN_BLOCK) -> Blocks | None:
     for g, (_, idx) in enumerate(chosen):
         codes[idx] = g
     didx = np.setdiff1d(np.arange(k), bidx)
-    return Blocks(np.ascontiguousarray(X[:, didx]), codes, didx, bidx)
+    return Blocks(np.asfortranarray(X[:, didx]), codes, didx, bidx)
 
 
 def factor_blocks(X, factor, name: str) -> tuple[Blocks, list[str]]:
@@ -242,7 +248,7 @@ def factor_blocks(X, factor, name: str) -> tuple[Blocks, list[str]]:
     G = len(levels) - 1
     codes = np.where(codes == 0, G, codes - 1).astype(np.int64)
     p = X.shape[1]
-    blk = Blocks(np.ascontiguousarray(X), codes, np.arange(p), np.arange(p, p + G))
+    blk = Blocks(np.asfortranarray(X), codes, np.arange(p), np.arange(p, p + G))
     return blk, [f"{name}[{lv}]" for lv in levels[1:]]
 
 
@@ -871,56 +877,55 @@ def _newton_step(H, g, lam):
     return (step, dec) if np.all(np.isfinite(step)) else (None, np.nan)
 
 
-def _accept(f, dec, t, f1, g1, H1, lam):
-    """Line-search acceptance: the Armijo decrease f1 <= f - 1e-4 t dec, or -- near the
-    maximum, where a decrease of ~dec / 2 is below the rounding of f (a sum of n
-    terms) -- a full undamped Newton step that reduces the Newton decrement."""
+def _full_step_helps(f, dec, f1, g1, H1):
+    """Near the maximum (Newton decrement ``dec`` < :data:`NEWTON_CONVERGED`) a full Newton
+    step is taken if it decreases f (Armijo), or -- where the decrease, about dec / 2, is
+    below the rounding of f (a sum of n terms) -- if it reduces the decrement."""
     if not np.isfinite(f1):
         return False
-    if f1 <= f - 1e-4 * t * dec:
+    if f1 <= f - 1e-4 * dec:
         return True
-    if t == 1.0 and lam == 0 and dec < 1e4 * np.finfo(float).eps * (1 + abs(f)):
-        _, dec1 = _newton_step(H1, g1, 0.0)
-        return bool(np.isfinite(dec1) and dec1 < dec)
-    return False
+    _, dec1 = _newton_step(H1, g1, 0.0)
+    return bool(np.isfinite(dec1) and dec1 < dec)
 
 
 def _newton(fun, par, args, maxit=200, tol=NEWTON_TOL):
     """Minimise ``fun(par, *args) -> (f, g, H)`` by Newton's method with
     Levenberg-Marquardt damping and a backtracking (Armijo) line search.
 
-    Converged when H is positive definite and the Newton decrement g' H^-1 g is
-    below ``tol``; one more full Newton step is then taken (quadratic
-    convergence: the result is the maximum to rounding).  Returns (par, f, g, H,
-    decrement, iterations).
+    Far from the maximum: damped steps with line search.  Once H is positive
+    definite and the (undamped) Newton decrement g' H^-1 g is below
+    :data:`NEWTON_CONVERGED`: full Newton steps (quadratic convergence) until
+    the decrement is below ``tol`` (then one more step) or a step no longer
+    helps (the rounding floor).  Returns (par, f, g, H, decrement, iterations).
     """
     f, g, H = fun(par, *args)
-    lam, dec, it = 0.0, np.inf, 0
+    lam, it = 0.0, 0
     for it in range(1, maxit + 1):
-        step, dec_l = _newton_step(H, g, lam)
+        step, dec_l = _newton_step(H, g, 0.0)
+        if step is not None and dec_l < NEWTON_CONVERGED:
+            f1, g1, H1 = fun(par - step, *args)
+            if not _full_step_helps(f, dec_l, f1, g1, H1):
+                break
+            par, f, g, H, lam = par - step, f1, g1, H1, 0.0
+            if dec_l < tol:
+                break
+            continue
+        if lam > 0:
+            step, dec_l = _newton_step(H, g, lam)
         if step is None:
             lam = max(10 * lam, 1e-6)
             continue
-        if lam == 0 and dec_l < tol:
-            p1 = par - step
-            f1, g1, H1 = fun(p1, *args)
-            s1, d1 = _newton_step(H1, g1, 0.0)
-            if s1 is not None and np.isfinite(f1) and d1 <= dec_l:
-                par, f, g, H = p1, f1, g1, H1
-            break
         t, accepted = 1.0, False
         while t > 1e-6:
-            p1 = par - t * step
-            f1, g1, H1 = fun(p1, *args)
-            if _accept(f, dec_l, t, f1, g1, H1, lam):
+            f1, g1, H1 = fun(par - t * step, *args)
+            if np.isfinite(f1) and f1 <= f - 1e-4 * t * dec_l:
                 accepted = True
                 break
             t /= 2
         if accepted:
-            par, f, g, H = p1, f1, g1, H1
-            lam = lam / 10 if lam > 1e-8 else 0.0
-        elif lam == 0 and dec_l < 1e3 * tol:
-            break                      # rounding floor: no decrease measurable
+            par, f, g, H = par - t * step, f1, g1, H1
+            lam = lam / 10 if lam > 1e-5 else 0.0
         else:
             lam = max(10 * lam, 1e-6)
     _, dec = _newton_step(H, g, 0.0)
@@ -933,7 +938,7 @@ def _ml(fun, start, args, names, model, n):
     |gradient| and whether the maximum was reached."""
     par, f, g, H, dec, it = _newton(fun, start, args)
     gmax = float(np.max(np.abs(g)))
-    converged = bool(np.isfinite(dec) and dec < NEWTON_TOL)
+    converged = bool(np.isfinite(dec) and dec < NEWTON_CONVERGED)
     if converged:
         notes = [f"{model}: ML converged (Newton, analytic Hessian, {it} iterations; "
                  f"max |gradient| {gmax:.2g})"]
@@ -1016,7 +1021,7 @@ def _hurdle_zero(Za, znames, pos):
     yb = pos.astype(float)
     g, f, grad, H, dec, _ = _logit_start(Za, yb)
     scores = (yb - special.expit(Za @ g))[:, None] * Za
-    return g, np.linalg.inv(H), -f, scores, bool(dec < NEWTON_TOL), -grad
+    return g, np.linalg.inv(H), -f, scores, bool(dec < NEWTON_CONVERGED), -grad
 
 
 def fit_hurdle_nb(X, y, Z=None) -> MLFit:
