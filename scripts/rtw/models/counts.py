@@ -15,14 +15,30 @@
   multiplied by G/(G-1).  :meth:`GLMFit.vcov_hc0` is ``sandwich::vcovHC(fit,
   type = "HC0")``.
 * :func:`fit_poisson` -- ``glm(family = poisson)``.
-* :func:`fit_zinb` -- ``pscl::zeroinfl(y ~ x | 1, dist = "negbin")`` and
-  :func:`fit_hurdle_nb` -- ``pscl::hurdle(y ~ x | 1, dist = "negbin")``
-  (binomial logit zero hurdle).  Both by maximum likelihood with the
-  covariance the inverse of the observed information over all parameters
-  including log(theta), as pscl.
+* :func:`fit_zinb` -- ``pscl::zeroinfl(y ~ x | z, dist = "negbin")`` and
+  :func:`fit_hurdle_nb` -- ``pscl::hurdle(y ~ x | z, dist = "negbin")``
+  (binomial logit zero hurdle), z an intercept (``| 1``, the default) or any
+  regressors (``Z = X``: pscl's default ``y ~ x``).  Both by maximum likelihood
+  with the covariance the inverse of the observed information over all
+  parameters including log(theta), as pscl (whose optim Hessian is numerical;
+  here it is analytic, so pscl's SEs agree to its differencing error, ~1e-5).
 * :func:`profile_ci` -- likelihood-ratio (profile) CI of one coefficient with
   theta fixed, as ``confint(glm.nb_fit)`` (``profile.glm``), but solved exactly
   (R interpolates the profile by a spline, so R differs in the 4th-5th digit).
+
+Scale.  A design with many fixed-effect dummies of one factor (practice) is
+solved through its block structure: the dummies of one factor are mutually
+exclusive 0/1 columns, so X'WX = [[A, B], [B', D]] with D diagonal, and each
+IRLS step costs O(n p + G p^2) (p other columns, G levels) instead of
+O(n (p + G)^2): the Schur complement A - B D^-1 B' is p x p.  The block is
+found in a dense X (:func:`onehot_blocks`, used from :data:`MIN_BLOCK`
+columns) or given as codes (``fit_nb(..., fixed=codes)``), which never builds
+the n x G dummies.  ZINB and hurdle NB are maximised by Newton's method with the
+analytic gradient and Hessian (Levenberg-Marquardt damped, line search),
+iterated until the Newton decrement g' H^-1 g is below 1e-12 and converged when
+it is below 1e-8 (the maximum less than 1e-4 standard errors away) -- criteria
+that do not grow with n as max |gradient| does (a sum of n terms); the final
+max |gradient| is reported in the fit's notes.
 """
 from __future__ import annotations
 
@@ -41,6 +57,15 @@ log = logging.getLogger(__name__)
 
 #: theta above this is treated as the Poisson boundary (theta -> infinity).
 THETA_MAX = 1e6
+#: a block of at least this many mutually exclusive dummy columns is solved by its
+#: block structure (below it a dense solve costs no more).
+MIN_BLOCK = 20
+#: Newton decrement g' H^-1 g (the squared length of the Newton step in the metric of
+#: the estimates' covariance H^-1) below which a pscl-type fit is converged: the maximum
+#: is less than 1e-4 standard errors away (the remaining log-likelihood gain is dec / 2).
+NEWTON_CONVERGED = 1e-8
+#: ... and to which Newton's method iterates (full steps), unless rounding stops it first.
+NEWTON_TOL = 1e-12
 
 
 # --------------------------------------------------------------------------- #
@@ -51,12 +76,14 @@ class GLMFit:
     """A fitted GLM (Poisson or NB with fixed/profiled theta).
 
     ``cov`` is the model-based covariance as ``vcov()`` in R; ``vcov_cluster``
-    and ``vcov_hc0`` give the sandwich alternatives.
+    and ``vcov_hc0`` give the sandwich alternatives.  ``X`` is the design as
+    given; ``None`` when fixed effects were given as codes (``blocks``), in
+    which case :meth:`full_X` builds the dummies on demand.
     """
     family: str
     params: pd.Series
     cov: pd.DataFrame
-    X: np.ndarray
+    X: np.ndarray | None
     y: np.ndarray
     mu: np.ndarray
     offset: np.ndarray
@@ -68,6 +95,7 @@ class GLMFit:
     boundary: bool = False
     iterations: int = 0
     notes: list[str] = field(default_factory=list)
+    blocks: "Blocks | None" = None
 
     @property
     def n(self) -> int:
@@ -75,7 +103,11 @@ class GLMFit:
 
     @property
     def k(self) -> int:
-        return self.X.shape[1]
+        return len(self.params)
+
+    def full_X(self) -> np.ndarray:
+        """The n x k design (built from ``blocks`` when X was not given densely)."""
+        return self.X if self.X is not None else self.blocks.dense_matrix()
 
     @property
     def df_resid(self) -> int:
@@ -88,7 +120,7 @@ class GLMFit:
         """Per-observation scores (``sandwich::estfun.glm``): working residual x working weight x X."""
         w = self.mu ** 2 / self._var(self.mu)          # working weight, log link
         wres = (self.y - self.mu) / self.mu            # working residual
-        return (wres * w)[:, None] * self.X
+        return (wres * w)[:, None] * self.full_X()
 
     def _bread(self) -> np.ndarray:
         return self.cov.to_numpy()                     # (X'WX)^-1, dispersion 1
@@ -114,6 +146,166 @@ class GLMFit:
 
 
 # --------------------------------------------------------------------------- #
+# Block structure of fixed-effect dummies (practice-sparse X'WX)
+# --------------------------------------------------------------------------- #
+@dataclass
+class Blocks:
+    """A design split into dense columns and one block of mutually exclusive 0/1 columns.
+
+    ``codes[i]`` is the block column that is 1 in row ``i``, or ``G`` (the number
+    of block columns) when none is (the factor's reference level); ``didx`` and
+    ``bidx`` are the positions of the dense and the block columns in the design's
+    column order.  X beta, X'r and X'WX then cost O(n p) with p dense columns,
+    whatever G is (treatment dummies of a factor, as R ``model.matrix``).
+    """
+    dense: np.ndarray
+    codes: np.ndarray
+    didx: np.ndarray
+    bidx: np.ndarray
+
+    @property
+    def G(self) -> int:
+        return len(self.bidx)
+
+    @property
+    def k(self) -> int:
+        return len(self.didx) + len(self.bidx)
+
+    def dot(self, beta) -> np.ndarray:
+        """X beta."""
+        bb = np.zeros(self.G + 1)
+        bb[:self.G] = beta[self.bidx]
+        return self.dense @ beta[self.didx] + bb[self.codes]
+
+    def tdot(self, r) -> np.ndarray:
+        """X' r."""
+        out = np.empty(self.k)
+        out[self.didx] = self.dense.T @ r
+        out[self.bidx] = np.bincount(self.codes, weights=r, minlength=self.G + 1)[:self.G]
+        return out
+
+    def gram(self, w):
+        """X'WX as (A, B, d): dense block p x p, cross block p x G, diagonal of the G block."""
+        G = self.G
+        Dw = self.dense * w[:, None]
+        A = Dw.T @ self.dense
+        B = np.array([np.bincount(self.codes, weights=Dw[:, j], minlength=G + 1)[:G]
+                      for j in range(Dw.shape[1])]).reshape(Dw.shape[1], G)
+        d = np.bincount(self.codes, weights=w, minlength=G + 1)[:G]
+        return A, B, d
+
+    def dense_matrix(self) -> np.ndarray:
+        """The full n x k design (the dummies materialised)."""
+        X = np.zeros((len(self.codes), self.k))
+        X[:, self.didx] = self.dense
+        rows = np.flatnonzero(self.codes < self.G)
+        X[rows, self.bidx[self.codes[rows]]] = 1.0
+        return X
+
+
+def onehot_blocks(X, min_block: int = MIN_BLOCK) -> Blocks | None:
+    """The largest set of mutually exclusive 0/1 columns of ``X`` as :class:`Blocks`.
+
+    Candidates are the 0/1 columns that are neither all 0 nor all 1 (the
+    intercept); taken from the sparsest, each joins if no row already has a 1
+    in a chosen column (the treatment dummies of one factor, e.g. practice,
+    all join).  ``None`` if fewer than ``min_block`` columns join.
+    """
+    X = np.asarray(X, float)
+    n, k = X.shape
+    if k < min_block:
+        return None
+    cand = []
+    for j in range(k):
+        x = X[:, j]
+        idx = np.flatnonzero(x)
+        if 0 < len(idx) < n and np.all(x[idx] == 1.0):
+            cand.append((len(idx), j, idx))
+    taken = np.zeros(n, bool)
+    chosen = []
+    for _, j, idx in sorted(cand, key=lambda t: (t[0], t[1])):
+        if not taken[idx].any():
+            taken[idx] = True
+            chosen.append((j, idx))
+    if len(chosen) < min_block:
+        return None
+    chosen.sort(key=lambda t: t[0])
+    bidx = np.array([j for j, _ in chosen])
+    codes = np.full(n, len(chosen), dtype=np.int64)
+    for g, (_, idx) in enumerate(chosen):
+        codes[idx] = g
+    didx = np.setdiff1d(np.arange(k), bidx)
+    return Blocks(np.asfortranarray(X[:, didx]), codes, didx, bidx)
+
+
+def factor_blocks(X, factor, name: str) -> tuple[Blocks, list[str]]:
+    """:class:`Blocks` of a dense ``X`` plus treatment dummies of ``factor`` (all but its
+    first sorted level, R ``factor()``), named ``name[level]``, without building them."""
+    X = np.asarray(X, float)
+    codes, levels = pd.factorize(pd.Series(factor).to_numpy(), sort=True)
+    if np.any(codes < 0):
+        raise ValueError(f"{name}: missing values in the fixed-effect factor")
+    G = len(levels) - 1
+    codes = np.where(codes == 0, G, codes - 1).astype(np.int64)
+    p = X.shape[1]
+    blk = Blocks(np.asfortranarray(X), codes, np.arange(p), np.arange(p, p + G))
+    return blk, [f"{name}[{lv}]" for lv in levels[1:]]
+
+
+def _schur(A, B, d):
+    """Cholesky factor of the Schur complement A - B D^-1 B' and D^-1, or None if X'WX is
+    (near) singular."""
+    if d.size and d.min() <= 1e-10 * d.max():
+        return None
+    dinv = 1.0 / d
+    S = A - (B * dinv) @ B.T
+    try:
+        c = linalg.cho_factor(S, check_finite=False)
+    except (np.linalg.LinAlgError, linalg.LinAlgError):
+        return None
+    dd = np.abs(np.diag(c[0]))
+    if dd.size and dd.min() <= 1e-7 * dd.max():
+        return None
+    return c, dinv
+
+
+def _block_solve(blocks: Blocks, w, r):
+    """(X'WX)^-1 X'W r by the block structure, or None if X'WX is (near) singular."""
+    A, B, d = blocks.gram(w)
+    f = _schur(A, B, d)
+    if f is None:
+        return None
+    c, dinv = f
+    wr = w * r
+    rd = blocks.dense.T @ wr
+    rb = np.bincount(blocks.codes, weights=wr, minlength=blocks.G + 1)[:blocks.G]
+    xd = linalg.cho_solve(c, rd - B @ (dinv * rb), check_finite=False)
+    out = np.empty(blocks.k)
+    out[blocks.didx] = xd
+    out[blocks.bidx] = dinv * (rb - B.T @ xd)
+    return out
+
+
+def _block_inverse(blocks: Blocks, w):
+    """(X'WX)^-1 by the block formula (Schur complement), or None if singular."""
+    A, B, d = blocks.gram(w)
+    f = _schur(A, B, d)
+    if f is None:
+        return None
+    c, dinv = f
+    Sinv = linalg.cho_solve(c, np.eye(A.shape[0]), check_finite=False)
+    BD = B * dinv
+    SBD = Sinv @ BD
+    out = np.empty((blocks.k, blocks.k))
+    di, bi = blocks.didx, blocks.bidx
+    out[np.ix_(di, di)] = Sinv
+    out[np.ix_(di, bi)] = -SBD
+    out[np.ix_(bi, di)] = -SBD.T
+    out[np.ix_(bi, bi)] = np.diag(dinv) + BD.T @ SBD
+    return out
+
+
+# --------------------------------------------------------------------------- #
 # IRLS and theta
 # --------------------------------------------------------------------------- #
 def _nb_loglik(y, mu, theta):
@@ -133,15 +325,18 @@ def _deviance(y, mu, theta):
         return float(2 * np.sum(ylog - (y + theta) * np.log((y + theta) / (mu + theta))))
 
 
-def irls(X, y, offset=None, theta=np.inf, start_eta=None, tol=1e-12, maxit=100):
+def irls(X, y, offset=None, theta=np.inf, start_eta=None, tol=1e-12, maxit=100, blocks=None):
     """IRLS for a log-link Poisson (theta=inf) or NB(theta) GLM, as R ``glm.fit``.
 
     Convergence: |dev - dev_old| / (|dev| + 0.1) < tol (R's criterion; R's
     default tol is 1e-8, here tighter so that the solution is the MLE to
-    machine precision).  Returns (beta, mu, deviance, converged, iterations).
+    machine precision).  ``blocks`` (:class:`Blocks` of X; X may then be None)
+    solves each step by the block structure.  Returns (beta, mu, deviance,
+    converged, iterations).
     """
-    X = np.asarray(X, float)
+    X = None if X is None else np.asarray(X, float)
     y = np.asarray(y, float)
+    xb = (lambda b: X @ b) if blocks is None else blocks.dot
     off = np.zeros(len(y)) if offset is None else np.asarray(offset, float)
     if start_eta is None:
         eta = np.log(y + 0.1)  # poisson()$initialize: mustart = y + 0.1
@@ -149,22 +344,22 @@ def irls(X, y, offset=None, theta=np.inf, start_eta=None, tol=1e-12, maxit=100):
         eta = np.asarray(start_eta, float)
     mu = np.exp(eta)
     dev_old = _deviance(y, mu, theta)
-    beta = np.zeros(X.shape[1])
+    beta = np.zeros(X.shape[1] if blocks is None else blocks.k)
     converged = False
     it = 0
     for it in range(1, maxit + 1):
         var = mu if not np.isfinite(theta) else mu + mu ** 2 / theta
         w = mu ** 2 / var
         z = (eta - off) + (y - mu) / mu
-        beta_new = _wls_step(X, w, z, beta)
-        eta_new = X @ beta_new + off
+        beta_new = _wls_step(X, w, z, beta, blocks)
+        eta_new = xb(beta_new) + off
         mu_new = np.exp(np.clip(eta_new, -700, 700))
         dev = _deviance(y, mu_new, theta)
         # step halving if deviance is not finite (as glm.fit)
         halv = 0
         while not np.isfinite(dev) and halv < 30:
             beta_new = (beta_new + beta) / 2
-            eta_new = X @ beta_new + off
+            eta_new = xb(beta_new) + off
             mu_new = np.exp(eta_new)
             dev = _deviance(y, mu_new, theta)
             halv += 1
@@ -176,15 +371,22 @@ def irls(X, y, offset=None, theta=np.inf, start_eta=None, tol=1e-12, maxit=100):
     return beta, mu, dev, converged, it
 
 
-def _wls_step(X, w, z, beta):
+def _wls_step(X, w, z, beta, blocks=None):
     """Weighted least squares of the working response ``z`` on ``X`` (weights ``w``).
 
     Solved in increment form, ``beta + (X'WX)^-1 X'W (z - X beta)``, by a Cholesky
     factorisation of the k x k matrix X'WX: O(n k^2) with no n x k temporaries
     beyond one, and as accurate as a QR solve at convergence because the error of
-    the normal equations scales with the (vanishing) increment.  A rank-deficient
-    X falls back to the minimum-norm SVD solution (``lstsq``), as before.
+    the normal equations scales with the (vanishing) increment.  With ``blocks``
+    the same increment by the Schur complement of the dummies' diagonal block,
+    O(n p + G p^2).  A rank-deficient X falls back to the minimum-norm SVD
+    solution (``lstsq``), as before.
     """
+    if blocks is not None:
+        inc = _block_solve(blocks, w, z - blocks.dot(beta))
+        if inc is not None:
+            return beta + inc
+        X = blocks.dense_matrix() if X is None else X
     Xw = X * w[:, None]
     XtWX = Xw.T @ X
     try:
@@ -312,37 +514,60 @@ def _as_arrays(X, y, offset):
     return names, Xa, ya, off
 
 
-def _fisher_cov(X, mu, theta, names):
+def _fisher_cov(X, mu, theta, names, blocks=None):
+    """(X'WX)^-1 at the fitted means (``vcov`` of a glm/negbin fit, dispersion 1)."""
     var = mu if not np.isfinite(theta) else mu + mu ** 2 / theta
     w = mu ** 2 / var
-    XtWX = X.T @ (w[:, None] * X)
-    cov = np.linalg.inv(XtWX)
+    cov = None if blocks is None else _block_inverse(blocks, w)
+    if cov is None:
+        X = blocks.dense_matrix() if X is None else X
+        cov = np.linalg.inv(X.T @ (w[:, None] * X))
     return pd.DataFrame(cov, index=names, columns=names)
 
 
-def fit_poisson(X, y, offset=None) -> GLMFit:
-    """Poisson GLM, log link (R ``glm(y ~ ..., family = poisson)``)."""
+def _glm_design(X, y, offset, fixed=None, fixed_name="fixed", min_block=MIN_BLOCK):
+    """Names, dense X (None when ``fixed`` is given), y, offset and :class:`Blocks`.
+
+    ``fixed`` (a factor, one value per row) adds its treatment dummies as a block
+    that is never materialised; otherwise a block of at least ``min_block``
+    mutually exclusive dummy columns of X is looked for (:func:`onehot_blocks`).
+    """
     names, Xa, ya, off = _as_arrays(X, y, offset)
-    beta, mu, dev, conv, it = irls(Xa, ya, off)
+    if fixed is not None:
+        blocks, bnames = factor_blocks(Xa, fixed, fixed_name)
+        return names + bnames, None, ya, off, blocks
+    return names, Xa, ya, off, onehot_blocks(Xa, min_block)
+
+
+def fit_poisson(X, y, offset=None, fixed=None, fixed_name: str = "fixed") -> GLMFit:
+    """Poisson GLM, log link (R ``glm(y ~ ..., family = poisson)``).
+
+    ``fixed``: a factor whose treatment dummies are added to X (R ``+ factor(fixed)``),
+    solved by the block structure without building them.
+    """
+    names, Xa, ya, off, blk = _glm_design(X, y, offset, fixed, fixed_name)
+    beta, mu, dev, conv, it = irls(Xa, ya, off, blocks=blk)
     notes = [] if conv else ["Poisson IRLS did not converge"]
     for n_ in notes:
         log.warning(n_)
-    return GLMFit("poisson", pd.Series(beta, index=names), _fisher_cov(Xa, mu, np.inf, names),
-                  Xa, ya, mu, off, _nb_loglik(ya, mu, np.inf), dev, converged=conv,
-                  iterations=it, notes=notes)
+    return GLMFit("poisson", pd.Series(beta, index=names),
+                  _fisher_cov(Xa, mu, np.inf, names, blk), Xa, ya, mu, off,
+                  _nb_loglik(ya, mu, np.inf), dev, converged=conv, iterations=it, notes=notes,
+                  blocks=blk)
 
 
 def fit_nb_fixed(X, y, theta, offset=None, start_eta=None) -> GLMFit:
     """NB GLM at a fixed theta (R ``glm(y ~ ..., family = MASS::negative.binomial(theta))``)."""
-    names, Xa, ya, off = _as_arrays(X, y, offset)
-    beta, mu, dev, conv, it = irls(Xa, ya, off, theta=theta, start_eta=start_eta)
-    return GLMFit("negbin", pd.Series(beta, index=names), _fisher_cov(Xa, mu, theta, names),
+    names, Xa, ya, off, blk = _glm_design(X, y, offset)
+    beta, mu, dev, conv, it = irls(Xa, ya, off, theta=theta, start_eta=start_eta, blocks=blk)
+    return GLMFit("negbin", pd.Series(beta, index=names), _fisher_cov(Xa, mu, theta, names, blk),
                   Xa, ya, mu, off, _nb_loglik(ya, mu, theta), dev, theta=theta,
-                  converged=conv, iterations=it)
+                  converged=conv, iterations=it, blocks=blk)
 
 
 def fit_nb(X, y, offset=None, maxit: int = 100, tol: float = 1e-12,
-           theta_max: float = THETA_MAX) -> GLMFit:
+           theta_max: float = THETA_MAX, fixed=None, fixed_name: str = "fixed",
+           min_block: int = MIN_BLOCK) -> GLMFit:
     """Negative binomial regression, log link, theta by ML (= ``MASS::glm.nb``).
 
     Follows glm.nb: a Poisson fit gives the starting means; then IRLS at the
@@ -357,6 +582,13 @@ def fit_nb(X, y, offset=None, maxit: int = 100, tol: float = 1e-12,
     X : DataFrame or array, design matrix including the intercept column.
     y : counts.
     offset : optional offset on the log scale (e.g. log exposure).
+    fixed : optional factor (one value per row) whose treatment dummies are
+        added after X's columns, named ``fixed_name[level]`` (R ``+ factor(f)``,
+        first sorted level the reference) and solved by the block structure
+        without building the n x G dummies.
+    min_block : without ``fixed``, a block of at least this many mutually
+        exclusive dummy columns of X (e.g. practice dummies) is solved by the
+        block structure (:func:`onehot_blocks`); the result equals the dense solve.
 
     Returns
     -------
@@ -365,16 +597,16 @@ def fit_nb(X, y, offset=None, maxit: int = 100, tol: float = 1e-12,
     model-based ``cov`` (= ``vcov(fit)``, conditional on theta), ``boundary``
     True when theta -> infinity (the fit is then the Poisson fit).
     """
-    names, Xa, ya, off = _as_arrays(X, y, offset)
+    names, Xa, ya, off, blk = _glm_design(X, y, offset, fixed, fixed_name, min_block)
     notes: list[str] = []
-    beta, mu, dev, conv, it_total = irls(Xa, ya, off)
+    beta, mu, dev, conv, it_total = irls(Xa, ya, off, blocks=blk)
     if not conv:
         notes.append("starting Poisson fit did not converge")
     th, se_th, boundary = theta_ml(ya, mu, theta_max)
     ll = _nb_loglik(ya, mu, th)
     converged = False
     for it in range(1, maxit + 1):
-        beta, mu, dev, conv, k = irls(Xa, ya, off, theta=th, start_eta=np.log(mu))
+        beta, mu, dev, conv, k = irls(Xa, ya, off, theta=th, start_eta=np.log(mu), blocks=blk)
         it_total += k
         if not conv:
             notes.append(f"IRLS did not converge at alternation {it}")
@@ -390,11 +622,11 @@ def fit_nb(X, y, offset=None, maxit: int = 100, tol: float = 1e-12,
         notes.append(f"theta -> infinity (no over-dispersion; theta > {theta_max:g}): "
                      "NB at the Poisson boundary")
         converged = True
-        beta, mu, dev, conv, _ = irls(Xa, ya, off, theta=np.inf)
+        beta, mu, dev, conv, _ = irls(Xa, ya, off, theta=np.inf, blocks=blk)
         th_use = np.inf
     else:
         mu_prev = mu
-        beta, mu, dev, conv, _ = irls(Xa, ya, off, theta=th, start_eta=np.log(mu))
+        beta, mu, dev, conv, _ = irls(Xa, ya, off, theta=th, start_eta=np.log(mu), blocks=blk)
         th_use = th
         # glm.nb's SE.theta: theta.ml's Newton information on the previous means
         se_r = theta_ml_se_R(ya, mu_prev, limit=25)
@@ -404,10 +636,11 @@ def fit_nb(X, y, offset=None, maxit: int = 100, tol: float = 1e-12,
             notes.append("alternation limit reached (theta/coefficients not converged)")
     if not conv:
         converged = False
-    fit = GLMFit("negbin", pd.Series(beta, index=names), _fisher_cov(Xa, mu, th_use, names),
+    fit = GLMFit("negbin", pd.Series(beta, index=names), _fisher_cov(Xa, mu, th_use, names, blk),
                  Xa, ya, mu, off, _nb_loglik(ya, mu, th_use), _deviance(ya, mu, th_use),
                  theta=th_use if not boundary else np.inf, se_theta=se_th,
-                 converged=converged, boundary=boundary, iterations=it_total, notes=notes)
+                 converged=converged, boundary=boundary, iterations=it_total, notes=notes,
+                 blocks=blk)
     for n_ in notes:
         log.warning("glm.nb-type fit: %s", n_)
     return fit
@@ -426,8 +659,9 @@ def profile_ci(fit: GLMFit, term: str, level: float = 0.95) -> tuple[float, floa
     b0 = fit.params.iloc[j]
     se = math.sqrt(fit.cov.iloc[j, j])
     crit = stats.chi2.ppf(level, 1)
-    Xo = np.delete(fit.X, j, axis=1)
-    xj = fit.X[:, j]
+    X = fit.full_X()
+    Xo = np.delete(X, j, axis=1)
+    xj = X[:, j]
     dev0 = fit.deviance
 
     def excess(b):
@@ -465,6 +699,9 @@ class MLFit:
     notes: list[str] = field(default_factory=list)
 
     scores: np.ndarray | None = None   # per-observation scores of the coefficients (no theta)
+    max_abs_gradient: float = np.nan   # at the returned estimates (log-likelihood scale)
+    iterations: int = 0
+    gradient: np.ndarray | None = None  # of the log-likelihood at the estimates (params order)
 
     @property
     def theta(self) -> float:
@@ -488,134 +725,281 @@ class MLFit:
         return pd.DataFrame(V, index=names, columns=names)
 
 
-def _nb_parts(y, eta, lt):
-    th = np.exp(lt)
+class _YTable:
+    """Functions of (y + theta) evaluated at the distinct counts only (see :func:`_ydist`)."""
+
+    def __init__(self, y):
+        self.y = np.asarray(y, float)
+        self.vals, inv = np.unique(self.y, return_inverse=True)
+        self.inv = inv.reshape(-1)
+
+    def lgam(self, th):
+        """log Gamma(y + th) - log Gamma(th) - log Gamma(y + 1) per observation."""
+        v = self.vals
+        return (special.gammaln(v + th) - special.gammaln(th) - special.gammaln(v + 1))[self.inv]
+
+    def dig(self, th):
+        """digamma(y + th) - digamma(th) and trigamma(y + th) - trigamma(th) per observation."""
+        v = self.vals
+        d1 = special.digamma(v + th) - special.digamma(th)
+        d2 = special.polygamma(1, v + th) - special.polygamma(1, th)
+        return d1[self.inv], d2[self.inv]
+
+
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")
+def _nb_derivs(yt: _YTable, eta, lt):
+    """NB log-density and log P(Y = 0) per observation with their first and second
+    derivatives in (eta = log mu, lt = log theta).
+
+    Returns a dict: ``l, l_e, l_t, l_ee, l_et, l_tt`` (log-density) and
+    ``q, q_e, q_t, q_ee, q_et, q_tt`` (log p0 = theta log(theta / (theta + mu))).
+    """
+    y = yt.y
+    th = math.exp(lt)
     mu = np.exp(eta)
-    lnb = (special.gammaln(y + th) - special.gammaln(th) - special.gammaln(y + 1)
-           + th * lt + y * eta - (y + th) * np.log(th + mu))
-    d_eta = th * (y - mu) / (th + mu)
-    d_lt = th * (special.digamma(y + th) - special.digamma(th) + lt + 1
-                 - np.log(th + mu) - (y + th) / (th + mu))
-    logp0 = th * (lt - np.log(th + mu))
-    dp0_eta = -th * mu / (th + mu)
-    dp0_lt = th * (lt - np.log(th + mu) + mu / (th + mu))
-    return lnb, d_eta, d_lt, logp0, dp0_eta, dp0_lt
+    tm = th + mu
+    ltm = np.log(tm)
+    m = mu / tm                        # mu / (theta + mu)
+    d1, d2 = yt.dig(th)
+    s = d1 + lt + 1 - ltm - (y + th) / tm
+    s1 = d2 + 1 / th - 1 / tm - (mu - y) / tm ** 2
+    out = {
+        "l": yt.lgam(th) + th * lt + y * eta - (y + th) * ltm,
+        "l_e": th * (y - mu) / tm,
+        "l_ee": -th * m * (th + y) / tm,
+        "l_t": th * s,
+        "l_tt": th * s + th * th * s1,
+        "l_et": th * (y - mu) * m / tm,
+        "q": th * (lt - ltm),
+        "q_e": -th * m,
+        "q_ee": -th * m * (th / tm),
+        "q_t": th * (lt - ltm + m),
+        "q_et": -th * m * m,
+    }
+    out["q_tt"] = out["q_t"] + th * m * m
+    return out
+
+
+def _gram(A, h, B=None):
+    """A' diag(h) B (B = A by default)."""
+    return (A * h[:, None]).T @ (A if B is None else B)
+
+
+def _hessian3(X, Z, hee, hez, het, hzz, hzt, htt):
+    """Assemble the Hessian over (beta, gamma, log theta) from per-observation second
+    derivatives in (eta, zeta, lt), eta = X beta, zeta = Z gamma."""
+    kx, kz = X.shape[1], Z.shape[1]
+    H = np.empty((kx + kz + 1, kx + kz + 1))
+    H[:kx, :kx] = _gram(X, hee)
+    H[:kx, kx:-1] = _gram(X, hez, Z)
+    H[kx:-1, :kx] = H[:kx, kx:-1].T
+    H[kx:-1, kx:-1] = _gram(Z, hzz)
+    H[:kx, -1] = H[-1, :kx] = X.T @ het
+    H[kx:-1, -1] = H[-1, kx:-1] = Z.T @ hzt
+    H[-1, -1] = htt.sum()
+    return H
 
 
 @np.errstate(over="ignore", invalid="ignore", divide="ignore")
-def _zinb_nll(par, y, X, Z, kx, kz, obs=False):
-    b, g, lt = par[:kx], par[kx:kx + kz], par[-1]
-    eta = X @ b
-    zeta = Z @ g
-    lnb, d_eta, d_lt, logp0, dp0_eta, dp0_lt = _nb_parts(y, eta, lt)
-    log_phi = -np.logaddexp(0, -zeta)
-    log_1mphi = -np.logaddexp(0, zeta)
+def _zinb_eval(par, yt, X, Z, obs=False):
+    """Negative ZINB log-likelihood, gradient and Hessian (pscl ``zeroinfl``, logit
+    inflation phi = plogis(Z gamma)); with ``obs`` the per-observation scores of
+    (beta, gamma) instead (``estfun``)."""
+    kx, kz = X.shape[1], Z.shape[1]
+    d = _nb_derivs(yt, X @ par[:kx], par[-1])
+    zeta = Z @ par[kx:kx + kz]
+    log_phi, log_1mphi = -np.logaddexp(0, -zeta), -np.logaddexp(0, zeta)
     phi = np.exp(log_phi)
-    y0 = y == 0
-    ll0 = np.logaddexp(log_phi, log_1mphi + logp0)
-    ll = np.where(y0, ll0, log_1mphi + lnb)
-    # gradient
-    a = np.exp(log_1mphi + logp0 - ll0)           # (1-phi) p0 / D
-    g_eta = np.where(y0, a * dp0_eta, d_eta)
-    g_lt = np.where(y0, a * dp0_lt, d_lt)
-    p0 = np.exp(logp0)
-    g_zeta = np.where(y0, np.exp(log_phi + log_1mphi - ll0) * (1 - p0), -phi)
+    y0 = yt.y == 0
+    # y = 0: log(phi + (1 - phi) p0) = logsumexp(A, B), A = log phi, B = log(1 - phi) + q
+    ll0 = np.logaddexp(log_phi, log_1mphi + d["q"])
+    wA, wB = np.exp(log_phi - ll0), np.exp(log_1mphi + d["q"] - ll0)
+    wAB = np.where(y0, wA * wB, 0.0)
+    ge = np.where(y0, wB * d["q_e"], d["l_e"])
+    gz = np.where(y0, wA * (1 - phi) - wB * phi, -phi)
     if obs:
-        return np.column_stack([g_eta[:, None] * X, g_zeta[:, None] * Z])
-    grad = np.r_[X.T @ g_eta, Z.T @ g_zeta, g_lt.sum()]
-    return -float(ll.sum()), -grad
+        return np.column_stack([ge[:, None] * X, gz[:, None] * Z])
+    gt = np.where(y0, wB * d["q_t"], d["l_t"])
+    ll = np.where(y0, ll0, log_1mphi + d["l"]).sum()
+    grad = np.r_[X.T @ ge, Z.T @ gz, gt.sum()]
+    H = _hessian3(X, Z,
+                  np.where(y0, wB * d["q_ee"], d["l_ee"]) + wAB * d["q_e"] ** 2,
+                  -wAB * d["q_e"],
+                  np.where(y0, wB * d["q_et"], d["l_et"]) + wAB * d["q_e"] * d["q_t"],
+                  wAB - phi * (1 - phi),
+                  -wAB * d["q_t"],
+                  np.where(y0, wB * d["q_tt"], d["l_tt"]) + wAB * d["q_t"] ** 2)
+    return -float(ll), -grad, -H
 
 
 @np.errstate(over="ignore", invalid="ignore", divide="ignore")
-def _trunc_nb_nll(par, y, X, obs=False):
-    b, lt = par[:-1], par[-1]
-    eta = X @ b
-    lnb, d_eta, d_lt, logp0, dp0_eta, dp0_lt = _nb_parts(y, eta, lt)
-    log1m = np.log(-np.expm1(logp0))
-    ll = lnb - log1m
-    r = np.exp(logp0 - log1m)                      # p0 / (1 - p0)
-    g_eta = d_eta + r * dp0_eta
-    g_lt = d_lt + r * dp0_lt
+def _trunc_nb_eval(par, yt, X, obs=False):
+    """Negative zero-truncated NB log-likelihood, gradient and Hessian (the count part of
+    pscl ``hurdle``); with ``obs`` the per-observation scores of beta."""
+    d = _nb_derivs(yt, X @ par[:-1], par[-1])
+    log1m = np.log(-np.expm1(d["q"]))          # log(1 - p0)
+    r = np.exp(d["q"] - log1m)                 # p0 / (1 - p0)
+    ge = d["l_e"] + r * d["q_e"]
     if obs:
-        return g_eta[:, None] * X
-    return -float(ll.sum()), -np.r_[X.T @ g_eta, g_lt.sum()]
+        return ge[:, None] * X
+    gt = d["l_t"] + r * d["q_t"]
+    rr = r * (1 + r)                           # -d2 log(1 - p0) / dq2
+    hee = d["l_ee"] + r * d["q_ee"] + rr * d["q_e"] ** 2
+    het = d["l_et"] + r * d["q_et"] + rr * d["q_e"] * d["q_t"]
+    htt = d["l_tt"] + r * d["q_tt"] + rr * d["q_t"] ** 2
+    k = X.shape[1]
+    H = np.empty((k + 1, k + 1))
+    H[:k, :k] = _gram(X, hee)
+    H[:k, -1] = H[-1, :k] = X.T @ het
+    H[-1, -1] = htt.sum()
+    ll = (d["l"] - log1m).sum()
+    return -float(ll), -np.r_[X.T @ ge, gt.sum()], -H
 
 
-def _num_hessian(fun, par, *args, rel=1e-5):
-    """Central differences of the analytic gradient (symmetrised)."""
-    k = len(par)
-    H = np.zeros((k, k))
-    for j in range(k):
-        h = rel * max(1.0, abs(par[j]))
-        e = np.zeros(k)
-        e[j] = h
-        H[:, j] = (fun(par + e, *args)[1] - fun(par - e, *args)[1]) / (2 * h)
-    return (H + H.T) / 2
+def _logit_eval(par, Z, yb):
+    """Negative binomial-logit log-likelihood, gradient and Hessian (R ``glm(binomial)``)."""
+    zeta = Z @ par
+    ll = np.sum(yb * zeta - np.logaddexp(0, zeta))
+    p = special.expit(zeta)
+    return -float(ll), -(Z.T @ (yb - p)), _gram(Z, p * (1 - p))
 
 
-def _ml(fun, start, args, names, model, n, theta_index=-1):
-    notes = []
-    res = optimize.minimize(fun, start, args=args, jac=True, method="BFGS",
-                            options={"gtol": 1e-9, "maxiter": 10000})
-    par = res.x
-    # Newton polish on the numerical Hessian of the analytic gradient
-    for _ in range(50):
-        f, g = fun(par, *args)
-        if np.max(np.abs(g)) < 1e-9:
-            break
-        H = _num_hessian(fun, par, *args)
-        try:
-            step = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            break
-        t = 1.0
-        while t > 1e-8 and fun(par - t * step, *args)[0] > f + 1e-12:
+def _newton_step(H, g, lam):
+    """Damped Newton step (H + lam diag|H|)^-1 g and the decrement g' step; None if the
+    damped matrix is not positive definite."""
+    D = np.maximum(np.abs(np.diag(H)), 1e-12 * max(np.max(np.abs(np.diag(H))), 1e-300))
+    try:
+        c = linalg.cho_factor(H + lam * np.diag(D), check_finite=False)
+    except (np.linalg.LinAlgError, linalg.LinAlgError):
+        return None, np.nan
+    step = linalg.cho_solve(c, g, check_finite=False)
+    dec = float(g @ step)
+    return (step, dec) if np.all(np.isfinite(step)) else (None, np.nan)
+
+
+def _full_step_helps(f, dec, f1, g1, H1):
+    """Near the maximum (Newton decrement ``dec`` < :data:`NEWTON_CONVERGED`) a full Newton
+    step is taken if it decreases f (Armijo), or -- where the decrease, about dec / 2, is
+    below the rounding of f (a sum of n terms) -- if it reduces the decrement."""
+    if not np.isfinite(f1):
+        return False
+    if f1 <= f - 1e-4 * dec:
+        return True
+    _, dec1 = _newton_step(H1, g1, 0.0)
+    return bool(np.isfinite(dec1) and dec1 < dec)
+
+
+def _newton(fun, par, args, maxit=200, tol=NEWTON_TOL):
+    """Minimise ``fun(par, *args) -> (f, g, H)`` by Newton's method with
+    Levenberg-Marquardt damping and a backtracking (Armijo) line search.
+
+    Far from the maximum: damped steps with line search.  Once H is positive
+    definite and the (undamped) Newton decrement g' H^-1 g is below
+    :data:`NEWTON_CONVERGED`: full Newton steps (quadratic convergence) until
+    the decrement is below ``tol`` (then one more step) or a step no longer
+    helps (the rounding floor).  Returns (par, f, g, H, decrement, iterations).
+    """
+    f, g, H = fun(par, *args)
+    lam, it = 0.0, 0
+    for it in range(1, maxit + 1):
+        step, dec_l = _newton_step(H, g, 0.0)
+        if step is not None and dec_l < NEWTON_CONVERGED:
+            f1, g1, H1 = fun(par - step, *args)
+            if not _full_step_helps(f, dec_l, f1, g1, H1):
+                break
+            par, f, g, H, lam = par - step, f1, g1, H1, 0.0
+            if dec_l < tol:
+                break
+            continue
+        if lam > 0:
+            step, dec_l = _newton_step(H, g, lam)
+        if step is None:
+            lam = max(10 * lam, 1e-6)
+            continue
+        t, accepted = 1.0, False
+        while t > 1e-6:
+            f1, g1, H1 = fun(par - t * step, *args)
+            if np.isfinite(f1) and f1 <= f - 1e-4 * t * dec_l:
+                accepted = True
+                break
             t /= 2
-        par = par - t * step
-    f, g = fun(par, *args)
-    converged = bool(np.max(np.abs(g)) < 1e-6)
-    if not converged:
-        notes.append(f"{model}: maximum likelihood did not converge (max |gradient| {np.max(np.abs(g)):.2g})")
-    H = _num_hessian(fun, par, *args)
+        if accepted:
+            par, f, g, H = par - t * step, f1, g1, H1
+            lam = lam / 10 if lam > 1e-5 else 0.0
+        else:
+            lam = max(10 * lam, 1e-6)
+    _, dec = _newton_step(H, g, 0.0)
+    return par, f, g, H, dec, it
+
+
+def _ml(fun, start, args, names, model, n):
+    """Maximum likelihood by :func:`_newton`; covariance = inverse observed information
+    (pscl's ``vcov``, here from the analytic Hessian).  The notes give the final max
+    |gradient| and whether the maximum was reached."""
+    par, f, g, H, dec, it = _newton(fun, start, args)
+    gmax = float(np.max(np.abs(g)))
+    converged = bool(np.isfinite(dec) and dec < NEWTON_CONVERGED)
+    if converged:
+        notes = [f"{model}: ML converged (Newton, analytic Hessian, {it} iterations; "
+                 f"max |gradient| {gmax:.2g})"]
+    else:
+        notes = [f"{model}: maximum likelihood did not converge (max |gradient| {gmax:.2g}, "
+                 f"Newton decrement {dec:.2g})"]
     try:
         cov = np.linalg.inv(H)
-        if np.any(np.diag(cov) < 0):
+        if np.any(np.diag(cov) < 0) or not np.all(np.isfinite(cov)):
             raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
         cov = np.full_like(H, np.nan)
         notes.append(f"{model}: information matrix singular; no standard errors")
-    boundary = bool(par[theta_index] > math.log(THETA_MAX) - 1)
+    boundary = bool(par[-1] > math.log(THETA_MAX) - 1)
     if boundary:
         notes.append(f"{model}: theta -> infinity (no over-dispersion in the count part)")
-    for n_ in notes:
+    for n_ in notes[1 if converged else 0:]:
         log.warning(n_)
     return MLFit(model, pd.Series(par, index=names), pd.DataFrame(cov, index=names, columns=names),
-                 -f, n, converged, boundary, notes)
+                 -f, n, converged, boundary, notes, max_abs_gradient=gmax, iterations=it,
+                 gradient=-g)
+
+
+def _zero_design(Z, n):
+    """Zero-part design (intercept only when ``Z`` is None) and its ``zero_`` names."""
+    if Z is None:
+        return np.ones((n, 1)), ["zero_(Intercept)"]
+    names = list(Z.columns) if isinstance(Z, pd.DataFrame) else [f"z{j}" for j in range(np.shape(Z)[1])]
+    return np.asarray(Z, float), ["zero_" + str(c) for c in names]
+
+
+def _logit_start(Z, yb):
+    """Binomial-logit fit by Newton (pscl's starting zero model, ``glm.fit(Z, y0, binomial)``)."""
+    par = np.zeros(Z.shape[1])
+    par[0] = special.logit(min(max(yb.mean(), 0.01), 0.99)) if np.allclose(Z[:, 0], 1) else 0.0
+    return _newton(_logit_eval, par, (Z, yb))
 
 
 def fit_zinb(X, y, Z=None) -> MLFit:
     """Zero-inflated NB (= ``pscl::zeroinfl(y ~ x | z, dist = "negbin")``, logit inflation).
 
-    ``Z`` defaults to an intercept only (``y ~ x | 1``).  Parameter names:
-    count coefficients as the columns of X, zero coefficients prefixed
-    ``zero_``, and ``log(theta)``.  Covariance: inverse Hessian of the
-    log-likelihood over all parameters (pscl's ``vcov``), here with a
-    central-difference Hessian of the analytic gradient.
+    ``Z`` defaults to an intercept only (``y ~ x | 1``); ``Z = X`` is pscl's default
+    ``y ~ x`` (the same regressors in both parts).  Parameter names: count
+    coefficients as the columns of X, zero coefficients prefixed ``zero_``, and
+    ``log(theta)``.  Starting values as pscl: Poisson count model, binomial logit
+    of y == 0 on Z, theta = 1; then Newton's method with the analytic Hessian
+    (:func:`_newton`).  Covariance: inverse of the observed information over all
+    parameters (pscl's ``vcov``).  ``boundary`` when the largest fitted inflation
+    probability is below plogis(-10) (no excess zeros beyond the NB).
     """
     names, Xa, ya, _ = _as_arrays(X, y, None)
     n = len(ya)
-    Za = np.ones((n, 1)) if Z is None else np.asarray(Z, float)
-    znames = ["zero_(Intercept)"] if Z is None else ["zero_" + str(c) for c in getattr(Z, "columns", range(Za.shape[1]))]
-    # starting values as pscl: Poisson count model, binomial zero model, theta = 1
+    Za, znames = _zero_design(Z, n)
     b0, *_ = irls(Xa, ya)
-    p_zero = max(min(np.mean(ya == 0), 0.99), 0.01)
-    g0 = np.zeros(Za.shape[1])
-    g0[0] = math.log(p_zero / (1 - p_zero)) - 1.0
-    start = np.r_[b0, g0, 0.0]
-    fit = _ml(_zinb_nll, start, (ya, Xa, Za, Xa.shape[1], Za.shape[1]),
-              names + znames + ["log(theta)"], "zinb", n)
-    fit.scores = _zinb_nll(fit.params.to_numpy(), ya, Xa, Za, Xa.shape[1], Za.shape[1], obs=True)
-    if Z is None and fit.params["zero_(Intercept)"] < -10:
+    g0 = _logit_start(Za, (ya == 0).astype(float))[0]
+    yt = _YTable(ya)
+    fit = _ml(_zinb_eval, np.r_[b0, g0, 0.0], (yt, Xa, Za), names + znames + ["log(theta)"],
+              "zinb", n)
+    par = fit.params.to_numpy()
+    fit.scores = _zinb_eval(par, yt, Xa, Za, obs=True)
+    if np.max(Za @ par[Xa.shape[1]:-1]) < -10:
         msg = ("zinb: zero-inflation probability -> 0 (boundary; no excess zeros beyond the NB): "
                "zero-part estimate and SE are not meaningful, count part equals the NB")
         fit.notes.append(msg)
@@ -624,37 +1008,57 @@ def fit_zinb(X, y, Z=None) -> MLFit:
     return fit
 
 
-def fit_hurdle_nb(X, y) -> MLFit:
-    """Hurdle NB (= ``pscl::hurdle(y ~ x | 1, dist = "negbin")``).
+def _hurdle_zero(Za, znames, pos):
+    """Zero hurdle: binomial logit of y > 0 on Z -- (params, cov, loglik, scores, converged,
+    log-likelihood gradient).  Intercept only: closed form (logit of the proportion)."""
+    n = len(pos)
+    if len(znames) == 1 and np.all(Za == 1):
+        p = pos.mean()
+        g = np.array([math.log(p / (1 - p))])
+        cov = np.array([[1 / (n * p * (1 - p))]])
+        ll = float(np.sum(np.where(pos, math.log(p), math.log(1 - p))))
+        return g, cov, ll, (pos - p)[:, None], True, np.zeros(1)
+    yb = pos.astype(float)
+    g, f, grad, H, dec, _ = _logit_start(Za, yb)
+    scores = (yb - special.expit(Za @ g))[:, None] * Za
+    return g, np.linalg.inv(H), -f, scores, bool(dec < NEWTON_CONVERGED), -grad
 
-    Zero hurdle: binomial logit, intercept only (closed form, with SE from
-    the binomial information).  Count part: zero-truncated NB by ML, with
-    covariance the inverse observed information of (beta, log theta), as
-    pscl.  Returns the count part with the zero-hurdle intercept appended as
-    ``zero_(Intercept)`` (its covariance with the count part is 0, the two
-    parts being separable).
+
+def fit_hurdle_nb(X, y, Z=None) -> MLFit:
+    """Hurdle NB (= ``pscl::hurdle(y ~ x | z, dist = "negbin")``, binomial logit zero hurdle).
+
+    Zero hurdle: binomial logit of y > 0 on ``Z`` (intercept only when None, in
+    closed form; ``Z = X`` is pscl's default ``y ~ x``), covariance its inverse
+    information.  Count part: zero-truncated NB by Newton's method with the
+    analytic Hessian, covariance the inverse observed information of (beta, log
+    theta), as pscl.  The two parts are separable: their cross-covariance is 0.
+    Parameters: count coefficients, ``zero_`` coefficients, ``log(theta)``.
     """
     names, Xa, ya, _ = _as_arrays(X, y, None)
     pos = ya > 0
     n = len(ya)
+    Za, znames = _zero_design(Z, n)
     b0, *_ = irls(Xa[pos], ya[pos])
-    fit = _ml(_trunc_nb_nll, np.r_[b0, 0.0], (ya[pos], Xa[pos]), names + ["log(theta)"],
+    yt = _YTable(ya[pos])
+    fit = _ml(_trunc_nb_eval, np.r_[b0, 0.0], (yt, Xa[pos]), names + ["log(theta)"],
               "hurdle_nb", n)
-    p = pos.mean()
-    g = math.log(p / (1 - p))
-    se_g = math.sqrt(1 / (n * p * (1 - p)))
-    ll_zero = float(np.sum(np.where(pos, math.log(p), math.log(1 - p))))
-    params = pd.concat([fit.params, pd.Series({"zero_(Intercept)": g})])
-    cov = fit.cov.reindex(index=params.index, columns=params.index).fillna(0.0)
-    cov.loc["zero_(Intercept)", "zero_(Intercept)"] = se_g ** 2
-    sc = np.zeros((n, Xa.shape[1] + 1))
-    sc[pos, :Xa.shape[1]] = _trunc_nb_nll(fit.params.to_numpy(), ya[pos], Xa[pos], obs=True)
-    sc[:, -1] = pos.astype(float) - p                 # binomial logit score of the hurdle
-    order = names + ["zero_(Intercept)"]
-    params = params[order + ["log(theta)"]]
-    cov = cov.loc[params.index, params.index]
-    return MLFit("hurdle_nb", params, cov, fit.loglik + ll_zero, n, fit.converged,
-                 fit.boundary, fit.notes, scores=sc)
+    g, covz, llz, scz, convz, gz = _hurdle_zero(Za, znames, pos)
+    order = names + znames + ["log(theta)"]
+    params = pd.concat([fit.params, pd.Series(g, index=znames)])[order]
+    cov = fit.cov.reindex(index=order, columns=order).fillna(0.0)
+    cov.loc[znames, znames] = covz
+    sc = np.zeros((n, Xa.shape[1]))
+    sc[pos] = _trunc_nb_eval(fit.params.to_numpy(), yt, Xa[pos], obs=True)
+    notes = list(fit.notes)
+    gzmax = float(np.max(np.abs(gz)))
+    if not convz:
+        notes.append(f"hurdle_nb: zero hurdle (logit) did not converge (max |gradient| {gzmax:.2g})")
+        log.warning(notes[-1])
+    grad = np.r_[fit.gradient[:-1], gz, fit.gradient[-1]]
+    return MLFit("hurdle_nb", params, cov, fit.loglik + llz, n, fit.converged and convz,
+                 fit.boundary, notes, scores=np.column_stack([sc, scz]),
+                 max_abs_gradient=max(fit.max_abs_gradient, gzmax), iterations=fit.iterations,
+                 gradient=grad)
 
 
 def wald(params: pd.Series, cov: pd.DataFrame, term: str) -> dict:

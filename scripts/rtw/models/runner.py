@@ -302,7 +302,8 @@ def _pscl_rows(analysis, spec, fit, D, levels, note, cov=None):
 def run_sensitivity(df: pd.DataFrame, config: dict) -> pd.DataFrame:
     """A4 sensitivity analyses of each count outcome.
 
-    ``zinb`` (pscl::zeroinfl, ``| 1``), ``hurdle_nb`` (pscl::hurdle, count-part IRR),
+    ``zinb`` (pscl::zeroinfl), ``hurdle_nb`` (pscl::hurdle, count-part IRR), zero part
+    ``| 1`` or, with ``regression.zero_part: same``, the count part's regressors (``| x``),
     ``poisson_robust`` (glm poisson + vcovHC HC0, or vcovCL when cluster-robust is
     configured), ``nb_fixed_practice`` (practice dummies, when practice is not already
     fixed), ``mi_nb`` (NB imputation, Rubin/Barnard-Rubin), ``nb_per_protocol``
@@ -354,10 +355,13 @@ def _count_sensitivity(analysis, df, config, spec, fixed, cluster, pnote, levels
         mnote = (f"sandwich::vcovCL(cluster = ~{cluster}) HC0 with G/(G-1)" if cluster
                  else _join("model-based SE (pscl)", pnote))
         fn = counts.fit_zinb if analysis == "zinb" else counts.fit_hurdle_nb
-        f = fn(D.X, D.y)
+        same = _reg(config)["zero_part"] == "same"
+        f = fn(D.X, D.y, Z=D.X if same else None)
         V = f.vcov_cluster(D.cluster) if cluster else None
+        znote = "zero part: the count part's regressors (y ~ x | x)" if same else ""
         return _pscl_rows(analysis, spec, f, D, levels,
-                          _join(mnote, pnote if fixed else "", "count-part IRR", f.notes), cov=V)
+                          _join(mnote, pnote if fixed else "", "count-part IRR", znote, f.notes),
+                          cov=V)
     off = _offset(df, spec, D.index)
     pf = counts.fit_poisson(D.X, D.y, offset=off)
     if cluster:
