@@ -1,38 +1,44 @@
 """Poisson and negative binomial GLMs fitted to many replicates at once (power simulation).
 
-A batch of R data sets with the same n rows and the same columns (the replicates of a
-power simulation) is fitted as stacked arrays: every Newton/IRLS update of every
-replicate is one array operation over the batch, with a per-replicate convergence mask
-(converged replicates leave the working set).  The fits are those of
-:mod:`rtw.models.counts` (= R ``glm(family = poisson)`` and ``MASS::glm.nb``):
+A batch of R data sets with the same columns (the replicates of a power simulation) is
+fitted as stacked arrays: every IRLS or Newton update of every replicate is one array
+operation over the batch, with a per-replicate convergence mask (replicates leave the
+working set when they converge).  The fits are those of :mod:`rtw.models.counts`, step
+for step, with the same starting values, convergence criteria and boundary handling, so
+that the estimates are the same (tests/ops/test_power_batched.py: ~1e-12 relative):
 
-* :func:`irls_batch` -- R ``glm.fit``'s IRLS for a log-link Poisson or NB(theta) GLM,
-  step for step as :func:`rtw.models.counts.irls` (start ``mu = y + 0.1``, the deviance
-  criterion ``|dev - dev_old| / (|dev| + 0.1) < 1e-12``, at most 100 iterations);
-* :func:`fit_nb_batch` -- ``glm.nb``: the Poisson start and the boundary decision of
-  :func:`rtw.models.counts.fit_nb` (theta -> infinity when the ML score of theta is
-  still positive at ``THETA_MAX`` on the Poisson means, checked again on the NB(THETA_MAX)
-  means; the fit is then the Poisson fit), otherwise the joint maximum likelihood
-  estimate of (beta, log theta) by Newton's method on the full log-likelihood.  The
-  single fit alternates IRLS and ``theta.ml`` until the log-likelihood changes by
-  < 1e-12 relative and theta by < 1e-10; both reach the same maximum, the batch to
-  machine precision (tests/ops/test_power_batched.py: the same estimates to ~1e-9);
+* :func:`irls_batch` -- R ``glm.fit``'s IRLS for a log-link Poisson or NB(theta) GLM as
+  :func:`rtw.models.counts.irls` (start ``mu = y + 0.1``, the deviance criterion
+  ``|dev - dev_old| / (|dev| + 0.1) < 1e-12``, at most 100 iterations);
+* :func:`theta_ml_batch` -- ``MASS::theta.ml`` as :func:`rtw.models.counts.theta_ml`
+  (Newton on log theta from a warm start; otherwise the bracketing search on
+  [1e-8, THETA_MAX] with the boundary when the score is still positive at THETA_MAX);
+* :func:`fit_nb_batch` -- ``MASS::glm.nb`` as :func:`rtw.models.counts.fit_nb`: the
+  Poisson start, theta.ml, the alternation until the log-likelihood changes by
+  <= 1e-12 relative and theta by <= 1e-10, the Poisson fit at the boundary, a last IRLS;
 * :func:`wald_batch` -- Wald estimate, SE and p of one coefficient with the model-based
   (``vcov``), ``sandwich::vcovHC(type = "HC0")`` or ``sandwich::vcovCL`` (HC0, G/(G-1))
   covariance, as :class:`rtw.models.counts.GLMFit`.
 
-Replicates the batch cannot decide as the single fit would -- a non-finite or
-non-converged fit, a near-singular X'WX (the single fit then uses a minimum-norm
-solve), an arm or factor level with no events (the estimate diverges and its value
-depends on the iteration path), theta near the boundary (score at ``THETA_MAX``
-within rounding of 0, or theta above 1e4) -- are flagged ``single``: the caller
-fits them alone with :func:`rtw.models.counts.fit_nb`, so every decision is the
-single fit's.
+The data are weighted rows (:func:`count_rows`): a participant, or -- when every
+covariate is discrete (arm, factors) -- a covariate pattern with its number of
+participants and sum of counts, so that the work per iteration no longer grows with n.
+The theta terms use the digamma recurrence over a table of the count values, the
+deviance and log-likelihood changes are written without their large cancelling terms.
+
+Replicates the batch cannot decide as the single fit would are flagged ``single`` and
+fitted alone by the caller (:func:`rtw.models.counts.fit_nb`), so that every decision
+is the single fit's: a convergence criterion within rounding of its threshold (the
+single fit adds its sums in another order; ``*_BAND``), a boundary score within rounding
+of 0, a non-finite deviance or near-singular X'WX (the single fit would halve steps or
+take a minimum-norm solve), a group with no events (the estimate diverges and its value
+depends on the path), no convergence.
 
 The design (:class:`BatchDesign`) is dense columns plus factors given by level codes:
 the factor blocks of X'WX are sums by level (``bincount``), so a factor with many
 levels (practice fixed effects) costs little more than one column.  Each replicate's
-numbers depend only on its own rows: the results do not depend on the batch size.
+numbers depend only on its own rows (sums in a fixed order), so the results do not
+depend on the batch size.
 """
 from __future__ import annotations
 
@@ -302,7 +308,7 @@ def count_rows(dense, factors, levels, y, mask, cluster=None, n_clusters: int = 
     m = mask.astype(float)
     q = np.where(mask, (y + 0.1) * np.log(y + 0.1), 0.0)
     C, N = _value_table(y, mask)
-    ylogy = (C * _xlogx(np.arange(C.shape[1]))).sum(axis=1)
+    ylogy = _seqsum(C * _xlogx(np.arange(C.shape[1])))
     pk = _pattern_key(dense, factors, levels, cluster, n_clusters) if collapse else None
     if pk is None or pk[1] >= n:
         d = BatchDesign(dense, factors, levels, mask)

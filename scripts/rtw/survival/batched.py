@@ -17,7 +17,8 @@ replicate); each Newton step then costs O(events), not O(n), per replicate.
 
 Replicates whose path could differ from the single fit's -- a log-likelihood comparison
 within rounding of coxph's criterion or of a step-halving decision, a zero information,
-no convergence -- are flagged ``single`` for :func:`rtw.survival.cox.fit_cox` alone.
+no convergence, a coefficient drifting to infinity (coxph's check; the value then depends
+on rounding) -- are flagged ``single`` for :func:`rtw.survival.cox.fit_cox` alone.
 """
 from __future__ import annotations
 
@@ -111,20 +112,22 @@ class CoxBatch:
 
 def _newton(rs: _RiskSets, R: int, eps: float, max_iter: int):
     """coxph's ``coxfit6`` Newton-Raphson with step halving per replicate (as
-    :func:`rtw.survival.cox._newton_raphson`).  Returns ``(beta, info, converged, single)``."""
+    :func:`rtw.survival.cox._newton_raphson`).  Returns ``(beta, info, converged, single)``;
+    an infinite coefficient (coxph.fit's ``|U / I| > eps`` and ``> sqrt(eps) |beta|``) is
+    ``single``."""
     beta = np.zeros(R)
     ll_old, U, info = _evaluate(rs, beta)
     single = ~(info > 0) | ~np.isfinite(info)
     newbeta = beta + np.where(single, 0.0, U / np.where(single, 1.0, info))
     halving = np.zeros(R, bool)
     conv = np.zeros(R, bool)
-    fin_info = info.copy()
+    fin_info, fin_U = info.copy(), U.copy()
     work = np.flatnonzero(~single)
     for it in range(1, max_iter + 1):
         if not len(work):
             break
         ll, U, info = (a[work] for a in _evaluate(rs, newbeta))
-        fin_info[work] = info
+        fin_info[work], fin_U[work] = info, U
         with np.errstate(divide="ignore", invalid="ignore"):
             c = np.abs(1 - ll_old[work] / ll) / eps
         near = np.abs(c - 1) < CRIT_BAND
@@ -141,7 +144,9 @@ def _newton(rs: _RiskSets, R: int, eps: float, max_iter: int):
         ll_old[w_u], beta[w_u] = ll[up], newbeta[w_u]
         newbeta[w_u] = newbeta[w_u] + U[up] / info[up]
         work = work[go]
-    single |= ~conv
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.abs(fin_U / fin_info)        # coxph.fit's check for an infinite coefficient
+    single |= ~conv | ((step > eps) & (step > np.sqrt(eps) * np.abs(newbeta)))
     return newbeta, fin_info, conv, single
 
 
