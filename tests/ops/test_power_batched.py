@@ -193,9 +193,10 @@ def test_results_do_not_depend_on_the_chunk(monkeypatch):
     sim["cox"] = True
     pt = {"n_per_arm": 30, "true_irr": 0.8, "dispersion": 0.9, "attrition": 0.1}
     whole = power.run_batch(sim, cfg["synthetic"], cfg, pt, 0, 24)
-    monkeypatch.setattr(power, "CHUNK", 5)
-    pieces = power.run_batch(sim, cfg["synthetic"], cfg, pt, 0, 24)
-    pd.testing.assert_frame_equal(whole, pieces, check_exact=True)
+    for chunk in (5, 1):
+        monkeypatch.setattr(power, "CHUNK", chunk)
+        pieces = power.run_batch(sim, cfg["synthetic"], cfg, pt, 0, 24)
+        pd.testing.assert_frame_equal(whole, pieces, check_exact=True)
 
 
 def test_progress_lines_give_done_rate_and_time_left(caplog):

@@ -238,8 +238,11 @@ class CountRows:
     (:func:`count_rows` with discrete covariates), one covariate pattern with ``f``
     participants.  Per row: ``f``, ``S`` = sum of the counts, ``S2`` = sum of their
     squares, ``Q`` = sum of ``(y + 0.1) log(y + 0.1)`` (the first IRLS step from
-    ``mu = y + 0.1``), ``cluster`` code (or None).  Per replicate: ``C[v]`` = number of
-    counts equal to v, ``N[j]`` = number above j, ``ylogy`` = sum of ``y log y``.
+    ``mu = y + 0.1``), ``cluster`` code (or None).  Per replicate: ``ylogy`` = sum of
+    ``y log y`` and the value tables, one column per replicate: ``C[v]`` = number of
+    counts equal to v, ``N[j]`` = number above j (sums over a table's values run down its
+    columns, in order, so that the table's length -- the batch's largest count -- changes
+    no digit).
     """
     f: np.ndarray
     S: np.ndarray
@@ -251,13 +254,13 @@ class CountRows:
     cluster: np.ndarray | None = None
 
     def take(self, rows) -> "CountRows":
-        return CountRows(*(None if v is None else v[rows] for v in
-                           (self.f, self.S, self.S2, self.Q, self.C, self.N, self.ylogy,
-                            self.cluster)))
+        return CountRows(self.f[rows], self.S[rows], self.S2[rows], self.Q[rows],
+                         self.C[:, rows], self.N[:, rows], self.ylogy[rows],
+                         None if self.cluster is None else self.cluster[rows])
 
 
 def _value_table(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``C[r, v]`` = analysed counts of replicate r equal to v and ``N[r, j]`` = above j.
+    """``C[v, r]`` = analysed counts of replicate r equal to v and ``N[j, r]`` = above j.
 
     ``sum_i digamma(theta + y_i) - digamma(theta) = sum_j N[j] / (theta + j)`` (the
     recurrence ``digamma(x + 1) = digamma(x) + 1 / x``), and likewise for ``lgamma`` and
@@ -266,9 +269,9 @@ def _value_table(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
     R = len(y)
     yi = np.where(mask, y, 0).astype(np.int64)
     J = int(yi.max(initial=0))
-    C = np.bincount((np.arange(R)[:, None] * (J + 1) + yi)[mask],
-                    minlength=R * (J + 1)).reshape(R, J + 1).astype(float)
-    N = np.cumsum(C[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    C = np.bincount((yi * R + np.arange(R)[:, None])[mask],
+                    minlength=R * (J + 1)).reshape(J + 1, R).astype(float)
+    N = np.ascontiguousarray(np.cumsum(C[::-1], axis=0)[::-1][1:])
     return C, N
 
 
@@ -308,7 +311,7 @@ def count_rows(dense, factors, levels, y, mask, cluster=None, n_clusters: int = 
     m = mask.astype(float)
     q = np.where(mask, (y + 0.1) * np.log(y + 0.1), 0.0)
     C, N = _value_table(y, mask)
-    ylogy = _seqsum(C * _xlogx(np.arange(C.shape[1])))
+    ylogy = _colsum(C * _xlogx(np.arange(C.shape[0]))[:, None])
     pk = _pattern_key(dense, factors, levels, cluster, n_clusters) if collapse else None
     if pk is None or pk[1] >= n:
         d = BatchDesign(dense, factors, levels, mask)
@@ -346,10 +349,15 @@ def _counts(y: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.round(y)
 
 
-def _seqsum(a: np.ndarray) -> np.ndarray:
-    """Row sums added in order (so that trailing zeros leave them unchanged to the bit:
-    the value table's width depends on the batch)."""
-    return np.cumsum(a, axis=1)[:, -1] if a.shape[1] else np.zeros(len(a))
+def _colsum(a: np.ndarray) -> np.ndarray:
+    """Column sums of a value table, added down each column in order (numpy reduces the
+    outer axis of a C-contiguous 2-D array row by row), so that the table's length -- the
+    batch's largest count -- changes no digit.  A single column is padded with a zero
+    column: numpy would add one contiguous column pairwise."""
+    a = np.ascontiguousarray(a)
+    if a.shape[1] == 1:
+        return np.add.reduce(np.concatenate([a, np.zeros_like(a)], axis=1), axis=0)[:1]
+    return np.add.reduce(a, axis=0)
 
 
 # --------------------------------------------------------------------------- #
@@ -376,8 +384,8 @@ class _Deviance:
         self.nb = bool(nb.all())
         self.f, self.S, self.mask = rows.f, rows.S, mask
         self.th = theta[:, None]
-        self.base = rows.ylogy - (_seqsum(rows.C * _xlogx(np.arange(rows.C.shape[1])
-                                                          + self.th)) if self.nb
+        v = np.arange(rows.C.shape[0])[:, None]
+        self.base = rows.ylogy - (_colsum(rows.C * _xlogx(v + theta)) if self.nb
                                   else rows.S.sum(axis=-1))
 
     def take(self, keep) -> "_Deviance":
@@ -434,8 +442,8 @@ def _first_step(d, rows, theta, start_eta):
             raise ValueError("irls_batch: a start is needed for NB(theta)")
         A = d.xtwx(rows.S + 0.1 * rows.f)
         b = d.xtv(np.where(d.mask, rows.Q - 0.1 * rows.f, 0.0))
-        v = np.arange(rows.C.shape[1])
-        dev0 = 2 * _seqsum(rows.C * (_xlogx(v) - v * np.log(v + 0.1) + 0.1))
+        v = np.arange(rows.C.shape[0])[:, None]
+        dev0 = 2 * _colsum(rows.C * (_xlogx(v) - v * np.log(v + 0.1) + 0.1))
         return A, b, None, None, dev0
     eta = np.array(start_eta, float)
     mu = np.exp(eta)
@@ -495,9 +503,9 @@ def irls_batch(d: BatchDesign, rows: CountRows, theta: np.ndarray, start_eta=Non
 # --------------------------------------------------------------------------- #
 def _theta_sums(N: np.ndarray, theta: np.ndarray):
     """``sum_j N[j] / (theta + j)`` and ``sum_j N[j] / (theta + j)^2`` per replicate."""
-    t = theta[:, None] + np.arange(N.shape[1])
+    t = theta + np.arange(N.shape[0])[:, None]
     inv = N / t
-    return _seqsum(inv), _seqsum(inv / t)
+    return _colsum(inv), _colsum(inv / t)
 
 
 def theta_score(rows: CountRows, mu, mask, theta, info: bool = False):
@@ -522,8 +530,8 @@ def nb_loglik(rows: CountRows, mu, mask, theta) -> np.ndarray:
     :func:`rtw.models.counts._nb_loglik`), written without large cancelling sums:
     ``sum_j N_j log((theta + j)/(1 + j)) - sum_i theta log1p(mu_i/theta) + y_i log1p(theta/mu_i)``."""
     N = rows.N
-    j = np.arange(N.shape[1])
-    T = _seqsum(N * np.log((theta[:, None] + j) / (1.0 + j)))
+    j = np.arange(N.shape[0])[:, None]
+    T = _colsum(N * np.log((theta + j) / (1.0 + j)))
     th = theta[:, None]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         per = -rows.f * th * np.log1p(mu / th) - np.where(rows.S > 0,
