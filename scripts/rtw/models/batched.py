@@ -371,6 +371,17 @@ def _irls_weights(mu, theta):
         return np.where(np.isfinite(th), mu / (1 + mu / th), mu)
 
 
+def _shrink(mu, theta):
+    """``1 / (1 + mu / theta)`` (1 for Poisson): the working weight over ``mu``.  Rows left
+    out have ``f = S = 0``, so every row sum below needs no mask."""
+    fin = np.isfinite(theta)
+    if not fin.any():
+        return np.ones_like(mu)
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = 1.0 / (1.0 + mu / theta[:, None])
+    return g if fin.all() else np.where(fin[:, None], g, 1.0)
+
+
 class _Deviance:
     """Deviance (R,) of a Poisson (all theta inf) or NB(theta) GLM on weighted rows, as
     :func:`rtw.models.counts._deviance`, and its change between two sets of means written
@@ -401,7 +412,7 @@ class _Deviance:
                 per = (self.S + self.f * self.th) * np.log(mu + self.th) - self.S * eta
             else:
                 per = self.f * mu - self.S * eta
-            return 2 * (self.base + np.where(self.mask, per, 0.0).sum(axis=-1))
+            return 2 * (self.base + per.sum(axis=-1))          # rows left out: f = S = 0
 
     def change(self, eta0, mu0, eta1, mu1):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -410,7 +421,7 @@ class _Deviance:
                        - self.S * (eta1 - eta0))
             else:
                 per = self.f * (mu1 - mu0) - self.S * (eta1 - eta0)
-            return 2 * np.where(self.mask, per, 0.0).sum(axis=-1)
+            return 2 * per.sum(axis=-1)
 
 
 @dataclass
@@ -441,16 +452,15 @@ def _first_step(d, rows, theta, start_eta):
         if np.isfinite(theta).any():
             raise ValueError("irls_batch: a start is needed for NB(theta)")
         A = d.xtwx(rows.S + 0.1 * rows.f)
-        b = d.xtv(np.where(d.mask, rows.Q - 0.1 * rows.f, 0.0))
+        b = d.xtv(rows.Q - 0.1 * rows.f)
         v = np.arange(rows.C.shape[0])[:, None]
         dev0 = 2 * _colsum(rows.C * (_xlogx(v) - v * np.log(v + 0.1) + 0.1))
         return A, b, None, None, dev0
     eta = np.array(start_eta, float)
     mu = np.exp(eta)
-    w = np.where(d.mask, rows.f * _irls_weights(mu, theta), 0.0)
-    with np.errstate(invalid="ignore"):
-        z = np.where(d.mask, w * eta + (rows.S - rows.f * mu) * w / (rows.f * mu), 0.0)
-    return d.xtwx(w), d.xtv(z), eta, mu, None
+    g = _shrink(mu, theta)
+    w = rows.f * mu * g
+    return d.xtwx(w), d.xtv(w * eta + (rows.S - rows.f * mu) * g), eta, mu, None
 
 
 def irls_batch(d: BatchDesign, rows: CountRows, theta: np.ndarray, start_eta=None,
@@ -472,10 +482,9 @@ def irls_batch(d: BatchDesign, rows: CountRows, theta: np.ndarray, start_eta=Non
     work, sub, rw, th, beta = np.arange(R), d, rows, theta, np.zeros((R, d.k))
     for it in range(maxit):
         if it:
-            w = np.where(sub.mask, rw.f * _irls_weights(mu, th), 0.0)
-            A = sub.xtwx(w)
-            with np.errstate(invalid="ignore", divide="ignore"):     # eta = X beta here
-                b = sub.xtv(np.where(sub.mask, (rw.S - rw.f * mu) * w / (rw.f * mu), 0.0))
+            g = _shrink(mu, th)
+            A = sub.xtwx(rw.f * mu * g)
+            b = sub.xtv((rw.S - rw.f * mu) * g)                     # eta = X beta here
         ok = _chol_ok(A, sub.active)
         beta = beta + _solve(A, b, ok)
         eta1 = sub.eta(beta)
@@ -517,11 +526,10 @@ def theta_score(rows: CountRows, mu, mask, theta, info: bool = False):
     f, S = rows.f, rows.S
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         a = mu + th
-        sc = T1 + np.where(mask, (f * mu - S) / a - f * np.log1p(mu / th), 0.0).sum(axis=-1)
+        sc = T1 + ((f * mu - S) / a - f * np.log1p(mu / th)).sum(axis=-1)
         if not info:
             return sc
-        inf = T2 + np.where(mask, f * (2 / a - 1 / th) - (S + f * th) / a ** 2,
-                            0.0).sum(axis=-1)
+        inf = T2 + (f * (2 / a - 1 / th) - (S + f * th) / (a * a)).sum(axis=-1)
     return sc, inf
 
 
@@ -536,7 +544,26 @@ def nb_loglik(rows: CountRows, mu, mask, theta) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         per = -rows.f * th * np.log1p(mu / th) - np.where(rows.S > 0,
                                                            rows.S * np.log1p(th / mu), 0.0)
-    return T + np.where(mask, per, 0.0).sum(axis=-1)
+    return T + per.sum(axis=-1)
+
+
+class _Working:
+    """The counts, means and rows of the replicates still iterating (``work``), taken
+    again only when some leave."""
+
+    def __init__(self, rows: CountRows, mu, mask):
+        self.work = np.arange(len(mu))
+        self.rows, self.mu, self.mask = rows, mu, mask
+
+    def score(self, theta):
+        return theta_score(self.rows, self.mu, self.mask, theta, info=True)
+
+    def keep(self, keep: np.ndarray) -> bool:
+        """Keep the replicates ``keep`` (bool over ``work``); False when none is left."""
+        if not keep.all():
+            self.work = self.work[keep]
+            self.rows, self.mu, self.mask = self.rows.take(keep), self.mu[keep], self.mask[keep]
+        return bool(len(self.work))
 
 
 def _theta_newton(rows, mu, mask, start):
@@ -545,17 +572,16 @@ def _theta_newton(rows, mu, mask, start):
     ``(theta, settled)``; unsettled replicates go to the bracketing search."""
     lt = np.log(start)
     settled = np.zeros(len(lt), bool)
-    work = np.arange(len(lt))
+    w = _Working(rows, mu, mask)
     for _ in range(30):
-        th = np.exp(lt[work])
-        sc, info = theta_score(rows.take(work), mu[work], mask[work], th, info=True)
+        th = np.exp(lt[w.work])
+        sc, info = w.score(th)
         bad = ~np.isfinite(info) | (info <= 0) | ~np.isfinite(sc)
         step = np.clip(np.where(bad, 0.0, sc / (info * th)), -2.0, 2.0)
-        lt[work] += step
+        lt[w.work] += step
         fin = ~bad & (np.abs(step) < 1e-13)
-        settled[work[fin]] = True
-        work = work[~(fin | bad)]
-        if not len(work):
+        settled[w.work[fin]] = True
+        if not w.keep(~(fin | bad)):
             break
     return np.exp(lt), settled
 
@@ -563,29 +589,30 @@ def _theta_newton(rows, mu, mask, start):
 def _theta_root(rows, mu, mask, lo: float, hi: float):
     """The root of the theta score in ``[lo, hi]`` (log theta; score > 0 at lo, < 0 at hi),
     by Newton steps kept inside a shrinking bracket (bisection when a step leaves it), to
-    the precision of ``theta_ml``'s ``brentq`` (1e-14 on log theta)."""
+    the precision of ``theta_ml``'s ``brentq`` (1e-14 on log theta), from theta.ml's
+    moment estimate ``n / sum (y / mu - 1)^2``."""
     R = len(mu)
     a, b = np.full(R, lo), np.full(R, hi)
     with np.errstate(divide="ignore", invalid="ignore"):
         n = np.where(mask, rows.f, 0).sum(axis=-1)
         ss = np.where(mask, rows.S2 / mu ** 2 - 2 * rows.S / mu + rows.f, 0.0).sum(axis=-1)
         lt = np.clip(np.log(np.nan_to_num(n / ss, nan=1.0, posinf=1.0)), lo + 1, hi - 1)
-    work = np.arange(R)
+    w = _Working(rows, mu, mask)
     for _ in range(200):
-        th = np.exp(lt[work])
-        sc, info = theta_score(rows.take(work), mu[work], mask[work], th, info=True)
+        wk = w.work
+        th = np.exp(lt[wk])
+        sc, info = w.score(th)
         pos = sc > 0
-        a[work] = np.where(pos, lt[work], a[work])
-        b[work] = np.where(pos, b[work], lt[work])
+        a[wk] = np.where(pos, lt[wk], a[wk])
+        b[wk] = np.where(pos, b[wk], lt[wk])
         with np.errstate(divide="ignore", invalid="ignore"):
-            new = lt[work] + sc / (info * th)
-        out = ~np.isfinite(new) | (new <= a[work]) | (new >= b[work])
-        new = np.where(out, (a[work] + b[work]) / 2, new)
-        step = np.abs(new - lt[work])
-        lt[work] = new
-        fin = (~out & (step < 1e-12)) | (b[work] - a[work] < 1e-14)
-        work = work[~fin]
-        if not len(work):
+            new = lt[wk] + sc / (info * th)
+        out = ~np.isfinite(new) | (new <= a[wk]) | (new >= b[wk])
+        new = np.where(out, (a[wk] + b[wk]) / 2, new)
+        step = np.abs(new - lt[wk])
+        lt[wk] = new
+        fin = (~out & (step < 1e-12)) | (b[wk] - a[wk] < 1e-14)
+        if not w.keep(~fin):
             break
     return np.exp(lt)
 
