@@ -30,6 +30,22 @@ A replicate rejects when the two-sided Wald p-value of the arm IRR is below
 ``alpha``; a fit that fails counts as not rejecting (and is counted in
 ``power_detail.csv``).
 
+Batches of replicates as arrays
+-------------------------------
+:func:`run_batch` does the above for :data:`CHUNK` replicates at a time, as arrays:
+:func:`rtw.data.replicates.simulate_primary_batch` (each replicate's draws from its own
+seed, the generator's outcome model applied to all at once: the same data bit for bit),
+:func:`analyse_primary_batch` (:func:`rtw.models.batched.fit_nb_batch`: glm.nb with the
+single fit's iterations, criteria and boundary handling over all replicates at once,
+and :func:`rtw.models.batched.wald_batch`) and, with ``cox``,
+:func:`rtw.survival.batched.fit_cox_batch`.  The replicates the batch engines cannot
+decide exactly as the single fits would (a criterion within rounding of its threshold,
+a group with no events, an infinite Cox coefficient, ...) are analysed alone by
+:func:`analyse_primary` / :func:`analyse_cox`; tests/ops/test_power_batched.py checks
+that every row equals :func:`run_replicate`'s (to ~1e-12), and that the rows do not
+depend on :data:`CHUNK` to the last digit.  A long batch logs its progress
+(:class:`Progress`: replicates done, rate, time left) to the job log and the terminal.
+
 Seeds
 -----
 Replicate ``i`` of a grid point uses ``SeedSequence(entropy=[seed, n_per_arm,
