@@ -30,6 +30,22 @@ A replicate rejects when the two-sided Wald p-value of the arm IRR is below
 ``alpha``; a fit that fails counts as not rejecting (and is counted in
 ``power_detail.csv``).
 
+Batches of replicates as arrays
+-------------------------------
+:func:`run_batch` does the above for :data:`CHUNK` replicates at a time, as arrays:
+:func:`rtw.data.replicates.simulate_primary_batch` (each replicate's draws from its own
+seed, the generator's outcome model applied to all at once: the same data bit for bit),
+:func:`analyse_primary_batch` (:func:`rtw.models.batched.fit_nb_batch`: glm.nb with the
+single fit's iterations, criteria and boundary handling over all replicates at once,
+and :func:`rtw.models.batched.wald_batch`) and, with ``cox``,
+:func:`rtw.survival.batched.fit_cox_batch`.  The replicates the batch engines cannot
+decide exactly as the single fits would (a criterion within rounding of its threshold,
+a group with no events, an infinite Cox coefficient, ...) are analysed alone by
+:func:`analyse_primary` / :func:`analyse_cox`; tests/ops/test_power_batched.py checks
+that every row equals :func:`run_replicate`'s (to ~1e-12), and that the rows do not
+depend on :data:`CHUNK` to the last digit.  A long batch logs its progress
+(:class:`Progress`: replicates done, rate, time left) to the job log and the terminal.
+
 Seeds
 -----
 Replicate ``i`` of a grid point uses ``SeedSequence(entropy=[seed, n_per_arm,
@@ -272,20 +288,10 @@ def analyse_cox(data: dict) -> dict:
             "cox_p_value": float(p_two_sided(b / se))}
 
 
-def run_replicate(synthetic: dict, pt: dict, seed_seq, a: dict, cox: bool, window_days: int,
-                  sms_period_days: int) -> dict:
-    """Simulate one trial at grid point ``pt`` and analyse it.
-
-    ``synthetic`` is the complete generator block of the replicates
-    (:func:`replicate_block`), ``a`` the :func:`analysis_settings`, ``cox`` the config's
-    ``simulation.cox``, ``window_days`` and ``sms_period_days`` its ``trial.followup_days``
-    and ``trial.sms_period_days``.
-    """
+def _primary_row(data: dict, a: dict) -> dict:
+    """The batch-table row of one replicate's primary analysis by the single fit
+    (:func:`analyse_primary`); a fit that raises is counted as failed."""
     import numpy as np
-    from rtw.data.generator import params_from_config, simulate_primary
-    p = params_from_config(dict(synthetic, true_irr=pt["true_irr"], nb_theta=pt["dispersion"]))
-    data = simulate_primary(p, seed_seq, pt["n_per_arm"], pt["attrition"], window_days,
-                            sms_period_days)
     row = {"estimate": np.nan, "std_error": np.nan, "p_value": np.nan, "theta": np.nan,
            "n": int(np.sum(~np.isnan(data["days_off_6m"]))), "failed": 0, "boundary": 0}
     try:
@@ -295,17 +301,184 @@ def run_replicate(synthetic: dict, pt: dict, seed_seq, a: dict, cox: bool, windo
     except (ValueError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError) as e:
         log.warning("replicate failed: %s", e)
         row["failed"] = 1
-    if cox:
-        row.update({k: np.nan for k in COX_COLUMNS})
-        try:
-            row.update(analyse_cox(data))
-        except (ValueError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError) as e:
-            log.warning("replicate Cox failed: %s", e)
     return row
+
+
+def _cox_row(data: dict) -> dict:
+    """The Cox columns of one replicate by the single fit (:func:`analyse_cox`); NaN when
+    the fit raises."""
+    import numpy as np
+    try:
+        return analyse_cox(data)
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError) as e:
+        log.warning("replicate Cox failed: %s", e)
+        return {k: np.nan for k in COX_COLUMNS}
+
+
+def run_replicate(synthetic: dict, pt: dict, seed_seq, a: dict, cox: bool, window_days: int,
+                  sms_period_days: int) -> dict:
+    """Simulate one trial at grid point ``pt`` and analyse it, alone (the single path;
+    :func:`run_batch` analyses many at once and gives the same rows).
+
+    ``synthetic`` is the complete generator block of the replicates
+    (:func:`replicate_block`), ``a`` the :func:`analysis_settings`, ``cox`` the config's
+    ``simulation.cox``, ``window_days`` and ``sms_period_days`` its ``trial.followup_days``
+    and ``trial.sms_period_days``.
+    """
+    from rtw.data.generator import params_from_config, simulate_primary
+    p = params_from_config(dict(synthetic, true_irr=pt["true_irr"], nb_theta=pt["dispersion"]))
+    data = simulate_primary(p, seed_seq, pt["n_per_arm"], pt["attrition"], window_days,
+                            sms_period_days)
+    row = _primary_row(data, a)
+    if cox:
+        row.update(_cox_row(data))
+    return row
+
+
+# --------------------------------------------------------------------------- #
+# a batch of replicates as arrays
+# --------------------------------------------------------------------------- #
+#: Factors of the replicate's model and their levels (condition group: 3; practice: the
+#: replicate block's ``n_practices``).
+BATCHED_FACTORS = ("condition_group", "practice")
+
+
+def batch_design(data: dict, a: dict, n_practices: int):
+    """The replicates' design and counts as weighted rows
+    (:func:`rtw.models.batched.count_rows`): the columns of :func:`_design` (intercept,
+    arm, the continuous adjustment columns, the categorical ones and, with fixed practice
+    effects, practice as factors), practice as the cluster when cluster-robust; ``None``
+    when a categorical column is not a factor the batch knows (the replicates are then
+    analysed one by one)."""
+    import numpy as np
+    from rtw.data.generator import CONDITION_GROUPS
+    from rtw.models.batched import count_rows
+    if any(c not in BATCHED_FACTORS for c in a["categorical"]):
+        return None
+    y = data["days_off_6m"]
+    mask = ~np.isnan(y)
+    dense = [np.ones(y.shape), np.asarray(data["arm"], float)]
+    dense += [np.asarray(data[c], float) for c in a["adjust"] if c not in a["categorical"]]
+    factors = list(a["categorical"])
+    if a["practice_effect"] == "fixed" and "practice" not in factors:
+        factors.append("practice")
+    levels = {"condition_group": len(CONDITION_GROUPS), "practice": int(n_practices)}
+    cluster = (np.asarray(data["practice"], np.int64)
+               if a["practice_effect"] == "cluster_robust" else None)
+    return count_rows(np.stack(dense, axis=1),
+                      [np.asarray(data[f], np.int64) for f in factors],
+                      [levels[f] for f in factors], np.where(mask, y, 0.0), mask,
+                      cluster=cluster, n_clusters=int(n_practices))
+
+
+def analyse_primary_batch(data: dict, a: dict, n_practices: int) -> dict | None:
+    """:func:`analyse_primary` of every replicate of ``data`` ((R, n) arrays) at once.
+
+    Returns arrays ``estimate``, ``std_error``, ``p_value``, ``theta``, ``boundary`` and
+    ``single`` (the replicates :func:`rtw.models.batched.fit_nb_batch` leaves to the single
+    fit: analyse them with :func:`analyse_primary`); ``None`` when the design is not one the
+    batch fits.
+    """
+    import numpy as np
+    from rtw.models.batched import fit_nb_batch, wald_batch
+    built = batch_design(data, a, n_practices)
+    if built is None:
+        return None
+    d, rows = built
+    fit = fit_nb_batch(d, rows)
+    clustered = rows.cluster is not None
+    out = wald_batch(d, rows, fit.coef, fit.mu, fit.theta, 1,
+                     "cluster" if clustered else "model")
+    robust = fit.boundary & (a["fallback"] == "poisson_robust")
+    if robust.any():
+        pois = wald_batch(d, rows, fit.poisson_coef, fit.poisson_mu, np.full(d.R, np.inf), 1,
+                          "cluster" if clustered else "HC0")
+        out = {k: np.where(robust, pois[k], v) for k, v in out.items()}
+    out.update(theta=fit.theta, boundary=fit.boundary, single=fit.single)
+    return out
+
+
+def _arrays_of(data: dict, i: int) -> dict:
+    return {k: v[i] for k, v in data.items()}
+
+
+#: Replicates generated and fitted together (arrays of CHUNK x n); the results do not
+#: depend on it (each replicate's numbers come from its own rows only).
+CHUNK = 128
+#: Seconds between progress lines of a long batch (job log and terminal).
+PROGRESS_SECONDS = 20.0
+
+
+def _frame_rows(data: dict, a: dict, n_practices: int, first: int) -> list[dict]:
+    """Batch-table rows of the replicates in ``data`` ((R, n) arrays, replicate indices from
+    ``first``): :func:`analyse_primary_batch`, and the single fit for the replicates it
+    leaves (:func:`_primary_row`)."""
+    import numpy as np
+    R = data["arm"].shape[0]
+    res = analyse_primary_batch(data, a, n_practices)
+    n_obs = (~np.isnan(data["days_off_6m"])).sum(axis=1)
+    rows = []
+    for i in range(R):
+        if res is None or res["single"][i]:
+            row = _primary_row(_arrays_of(data, i), a)
+        else:
+            row = {"estimate": float(res["estimate"][i]), "std_error": float(res["std_error"][i]),
+                   "p_value": float(res["p_value"][i]), "theta": float(res["theta"][i]),
+                   "n": int(n_obs[i]), "failed": 0, "boundary": int(res["boundary"][i])}
+        row["replicate"] = first + i
+        rows.append(row)
+    return rows
+
+
+def _add_cox(rows: list[dict], data: dict) -> None:
+    """The Cox columns of the replicates in ``data``: :func:`rtw.survival.batched.fit_cox_batch`,
+    and the single fit (:func:`_cox_row`) for the replicates it leaves."""
+    import numpy as np
+    from rtw.survival.batched import fit_cox_batch
+    event = (data["rtw_event"] == 1).astype(float)
+    try:
+        fit = fit_cox_batch(data["rtw_time"], event, np.asarray(data["arm"], float))
+    except ValueError:
+        fit = None
+    for i, row in enumerate(rows):
+        if fit is None or fit.single[i]:
+            row.update(_cox_row(_arrays_of(data, i)))
+        else:
+            row.update(cox_estimate=float(fit.coef[i]), cox_std_error=float(fit.std_error[i]),
+                       cox_p_value=float(fit.p_value[i]))
+
+
+class Progress:
+    """Replicates done, rate and time left of a batch, logged (job log and terminal) at
+    most every ``every`` seconds, and once at the end when a line was logged before."""
+
+    def __init__(self, total: int, label: str, every: float = PROGRESS_SECONDS, clock=None):
+        import time
+        self.clock = clock or time.monotonic
+        self.total, self.label, self.every = total, label, every
+        self.done, self.logged = 0, False
+        self.t0 = self.last = self.clock()
+
+    def update(self, k: int) -> None:
+        self.done += k
+        now = self.clock()
+        end = self.done >= self.total
+        if now - self.last < self.every and not (end and self.logged):
+            return
+        self.last, self.logged = now, True
+        rate = self.done / max(now - self.t0, 1e-9)
+        left = (self.total - self.done) / rate if rate > 0 else float("nan")
+        log.info("%s: %d/%d replicates (%.0f%%), %.0f per second, about %.0f s left",
+                 self.label, self.done, self.total, 100.0 * self.done / self.total, rate, left)
 
 
 def run_batch(sim: dict, synthetic: dict, config: dict, pt: dict, start: int, stop: int):
     """Replicates ``start..stop-1`` of grid point ``pt`` as a DataFrame (one row each).
+
+    Generated and fitted :data:`CHUNK` at a time as arrays
+    (:func:`rtw.data.replicates.simulate_primary_batch`, :func:`analyse_primary_batch`,
+    :func:`rtw.survival.batched.fit_cox_batch`): the same rows as :func:`run_replicate`
+    for each replicate alone.  Progress goes to the log (:class:`Progress`).
 
     ``sim``: the :func:`settings` (``seed``, ``cox``, ``n_practices``, ``practice_effect``
     read); ``synthetic``: the validated ``synthetic:`` block; ``config``: the validated
@@ -314,23 +487,32 @@ def run_batch(sim: dict, synthetic: dict, config: dict, pt: dict, start: int, st
     import warnings
 
     import pandas as pd
+    from rtw.data.generator import params_from_config
+    from rtw.data.replicates import simulate_primary_batch
     a = analysis_settings(config, sim)
     if a["not_simulated"]:
         log.warning("adjustment column(s) %s are not simulated by the power simulation: "
                     "left out of its model", a["not_simulated"])
     block = replicate_block(synthetic, sim)
+    p = params_from_config(dict(block, true_irr=pt["true_irr"], nb_theta=pt["dispersion"]))
     window = int(config["trial"]["followup_days"])
     period = int(config["trial"]["sms_period_days"])
+    progress = Progress(stop - start, point_label(pt))
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for i in range(start, stop):
-            r = run_replicate(block, pt, replicate_seed(sim["seed"], pt, i), a,
-                              cox=sim["cox"], window_days=window, sms_period_days=period)
-            r["replicate"] = i
-            rows.append(r)
+        for c0 in range(start, stop, CHUNK):
+            c1 = min(c0 + CHUNK, stop)
+            seeds = [replicate_seed(sim["seed"], pt, i) for i in range(c0, c1)]
+            data = simulate_primary_batch(p, seeds, pt["n_per_arm"], pt["attrition"], window,
+                                          period)
+            part = _frame_rows(data, a, p.n_practices, c0)
+            if sim["cox"]:
+                _add_cox(part, data)
+            rows += part
+            progress.update(c1 - c0)
     cols = BATCH_COLUMNS + (COX_COLUMNS if sim["cox"] else [])
-    return pd.DataFrame(rows)[cols]
+    return pd.DataFrame(rows, columns=cols)
 
 
 # --------------------------------------------------------------------------- #
