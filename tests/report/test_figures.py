@@ -349,3 +349,21 @@ def test_forest_draws_every_conf_level_thin_and_thick():
         assert len(_by_gid(fig, "ci80:")) == len(pts)
         assert any("95% CI thin" in t and "80% CI thick" in t for t in _texts(fig))
         plt.close(fig)
+
+
+def test_cif_arm_without_events_is_drawn_flat_at_zero():
+    cfg = F.config()
+    cif = F.cif_curves()
+    out = "first_rtw"
+    arm = str(cif["arm"].iloc[0])
+    cif = cif[~((cif["arm"].astype(str) == arm) & (cif["cause"] == "event"))]
+    fig, drawn = figures.cif_plot(cif, cfg, out)
+    (line,) = _by_gid(fig, f"cif:event:{arm}")
+    y = np.asarray(line.get_ydata(), float)
+    assert len(y) >= 2 and np.all(y == 0)
+    assert line.get_xdata()[-1] > 0
+    ax = line.axes
+    assert ax.get_ylim()[0] < 0
+    assert arm in [str(a) for a in drawn["curves"]["arm"]]
+    assert any(t.get_text() for t in ax.get_legend().get_texts())
+    plt.close(fig)
