@@ -325,3 +325,45 @@ def test_report_captions_render_cleanly(name):
         assert label.lower() not in lower
     for label in F.CONFIG["trial"]["arms"].values():
         assert label not in src
+
+
+def test_forest_draws_every_conf_level_thin_and_thick():
+    cfg = F.config()
+    est = F.estimates()
+    levels = [float(x) for x in cfg["conf_levels"]]
+    assert len(levels) >= 2
+    for rows in (figures.forest_rows_primary(est, cfg), figures.forest_rows_subgroups(est, cfg)):
+        pts = rows[~rows["header"]]
+        # first level kept in conf_low/conf_high, every level in its own columns
+        np.testing.assert_allclose(pts["conf_low"], pts["conf_low_95"])
+        assert {"conf_low_80", "conf_high_80"} <= set(rows.columns)
+        assert (pts["conf_low_80"] > pts["conf_low_95"]).all()
+        assert (pts["conf_high_80"] < pts["conf_high_95"]).all()
+        fig, drawn = figures.forest_plot(rows, cfg)
+        seg = drawn["segments"]
+        assert len(seg) == len(pts) * len(levels)
+        thin = seg[seg["level"] == 0.95]
+        thick = seg[seg["level"] == 0.80]
+        assert (thick["lw"].to_numpy() > thin["lw"].to_numpy()).all()
+        np.testing.assert_allclose(thick["conf_low"], pts["conf_low_80"])
+        assert len(_by_gid(fig, "ci80:")) == len(pts)
+        assert any("95% CI thin" in t and "80% CI thick" in t for t in _texts(fig))
+        plt.close(fig)
+
+
+def test_cif_arm_without_events_is_drawn_flat_at_zero():
+    cfg = F.config()
+    cif = F.cif_curves()
+    out = "first_rtw"
+    arm = str(cif["arm"].iloc[0])
+    cif = cif[~((cif["arm"].astype(str) == arm) & (cif["cause"] == "event"))]
+    fig, drawn = figures.cif_plot(cif, cfg, out)
+    (line,) = _by_gid(fig, f"cif:event:{arm}")
+    y = np.asarray(line.get_ydata(), float)
+    assert len(y) >= 2 and np.all(y == 0)
+    assert line.get_xdata()[-1] > 0
+    ax = line.axes
+    assert ax.get_ylim()[0] < 0
+    assert arm in [str(a) for a in drawn["curves"]["arm"]]
+    assert any(t.get_text() for t in ax.get_legend().get_texts())
+    plt.close(fig)

@@ -48,7 +48,9 @@ def forest_rows_primary(estimates: pd.DataFrame, config: Mapping, *,
     -------
     pandas.DataFrame
         ``label, estimate, conf_low, conf_high, p, header`` (term ``arm`` of
-        the count outcome), in order; analyses absent are skipped.
+        the count outcome, CI at ``conf_level``), in order, then
+        ``conf_low_<pct>, conf_high_<pct>`` for every config level (``conf_level``
+        first); analyses absent are skipped.
     """
     from rtw.report.tables import primary_analyses
     level = chosen_conf_level(config, conf_level)
@@ -61,15 +63,48 @@ def forest_rows_primary(estimates: pd.DataFrame, config: Mapping, *,
              & (estimates["term"] == "arm"))
         if population is not None:
             m &= estimates["population"] == population
-        r = estimates[m]
-        r = r[(pd.to_numeric(r["conf_level"]) - level).abs() < 1e-9]
+        cands = estimates[m]
+        r = cands[(pd.to_numeric(cands["conf_level"]) - level).abs() < 1e-9]
         if not len(r):
             continue
         r = r.iloc[0]
         out.append({"label": label, "estimate": float(r["estimate"]),
                     "conf_low": float(r["conf_low"]), "conf_high": float(r["conf_high"]),
-                    "p": fmt.fmt_p(r["p_value"]), "header": False})
-    return pd.DataFrame(out, columns=["label", "estimate", "conf_low", "conf_high", "p", "header"])
+                    "p": fmt.fmt_p(r["p_value"]), "header": False,
+                    **_ci_by_level(cands, _all_levels(config, level))})
+    return pd.DataFrame(out, columns=_row_columns(config, level))
+
+
+def _all_levels(config: Mapping, level: float) -> list:
+    """``level`` first, then the other config ``conf_levels``."""
+    rest = [float(x) for x in config["conf_levels"] if abs(float(x) - level) > 1e-9]
+    return [level] + rest
+
+
+def _row_columns(config: Mapping, level: float) -> list:
+    """Columns of the forest rows: the first level's CI, p, header, then a CI pair per level."""
+    cols = ["label", "estimate", "conf_low", "conf_high", "p", "header"]
+    for lev in _all_levels(config, level):
+        cols += [f"conf_low_{level_suffix(lev)}", f"conf_high_{level_suffix(lev)}"]
+    return cols
+
+
+def level_suffix(level: float) -> str:
+    """Column suffix of a CI level: 0.95 -> ``"95"``, 0.8 -> ``"80"``."""
+    return f"{100 * float(level):g}".replace(".", "_")
+
+
+def _ci_by_level(cands: pd.DataFrame, levels) -> dict:
+    """``conf_low_<pct>``/``conf_high_<pct>`` of each level in ``levels`` from the rows ``cands``
+    (one term, all levels); NaN where a level is absent."""
+    out = {}
+    cl = pd.to_numeric(cands["conf_level"], errors="coerce")
+    for lev in levels:
+        r = cands[(cl - float(lev)).abs() < 1e-9]
+        sfx = level_suffix(lev)
+        out[f"conf_low_{sfx}"] = float(r["conf_low"].iloc[0]) if len(r) else np.nan
+        out[f"conf_high_{sfx}"] = float(r["conf_high"].iloc[0]) if len(r) else np.nan
+    return out
 
 
 def _prettify_level(level) -> str:
@@ -108,20 +143,23 @@ def forest_rows_subgroups(estimates: pd.DataFrame, config: Mapping, *,
     -------
     pandas.DataFrame
         ``label, estimate, conf_low, conf_high, p, header``: a header row per
-        subgroup carrying ``"interaction p = ..."`` then one row per level.
+        subgroup carrying ``"interaction p = ..."`` then one row per level;
+        then ``conf_low_<pct>, conf_high_<pct>`` for every config CI level.
     """
     level = chosen_conf_level(config, conf_level)
+    levels = _all_levels(config, level)
     outcome = outcome or config["outcomes"]["count"]["name"]
     est = estimates[(estimates["outcome"] == outcome)]
     lv = (pd.to_numeric(est["conf_level"], errors="coerce") - level).abs() < 1e-9
     out = []
     if overall_analysis:
-        r = est[(est["analysis"] == overall_analysis) & (est["term"] == "arm") & lv]
+        cands = est[(est["analysis"] == overall_analysis) & (est["term"] == "arm")]
+        r = cands[lv.loc[cands.index]]
         if len(r):
             r = r.iloc[0]
             out.append({"label": "Overall", "estimate": float(r["estimate"]),
                         "conf_low": float(r["conf_low"]), "conf_high": float(r["conf_high"]),
-                        "p": "", "header": False})
+                        "p": "", "header": False, **_ci_by_level(cands, levels)})
     sub = est[est["analysis"] == analysis]
     for sg in config["subgroups"]:
         keys = _subgroup_key(sg)
@@ -141,8 +179,9 @@ def forest_rows_subgroups(estimates: pd.DataFrame, config: Mapping, *,
             n_txt = "" if fmt.is_missing(r.get("n")) else f" (n={fmt.fmt_int(r['n'])})"
             out.append({"label": "  " + _prettify_level(lev) + n_txt, "estimate": float(r["estimate"]),
                         "conf_low": float(r["conf_low"]), "conf_high": float(r["conf_high"]),
-                        "p": "", "header": False})
-    return pd.DataFrame(out, columns=["label", "estimate", "conf_low", "conf_high", "p", "header"])
+                        "p": "", "header": False,
+                        **_ci_by_level(sub[sub["term"] == r["term"]], levels)})
+    return pd.DataFrame(out, columns=_row_columns(config, level))
 
 
 _NICE_TICKS = [0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20]
@@ -194,6 +233,31 @@ def _forest_axes(plt, width, n: int, favours, *, log: bool, xlim: tuple, ref: fl
     return fig, ax, h_mm
 
 
+def _level_widths(rows: pd.DataFrame, level: float) -> list:
+    """``(level, suffix, line width)`` of every CI level carried by ``rows`` (columns
+    ``conf_low_<pct>``; else ``level`` alone): the widest level thin, narrower ones thick."""
+    sfx = [c[len("conf_low_"):] for c in rows.columns if c.startswith("conf_low_")]
+    levs = sorted({float(x.replace("_", ".")) / 100 for x in sfx} or {level}, reverse=True)
+    return [(lev, level_suffix(lev), 0.9 if k == 0 else 2.6) for k, lev in enumerate(levs)]
+
+
+def _draw_level_segments(ax, i, r, y, xlim: tuple, widths: list, level: float) -> list:
+    """One CI segment per level of row ``i`` (clipped at ``xlim``; gid ``ci:<i>`` for ``level``,
+    ``ci<pct>:<i>`` for the others); returns what was drawn."""
+    segs = []
+    for lev, sfx, lw in widths:
+        gid = f"ci:{i}" if abs(lev - level) < 1e-9 else f"ci{sfx}:{i}"
+        cl = float(r.get(f"conf_low_{sfx}", r["conf_low"]))
+        ch = float(r.get(f"conf_high_{sfx}", r["conf_high"]))
+        if not (np.isfinite(cl) and np.isfinite(ch)):
+            continue
+        a, b = max(cl, xlim[0]), min(ch, xlim[1])
+        ax.plot([a, b], [y, y], color="black", lw=lw, solid_capstyle="butt", zorder=2,
+                gid=gid)
+        segs.append({"row": i, "y": y, "level": lev, "conf_low": cl, "conf_high": ch, "lw": lw})
+    return segs
+
+
 def _draw_forest_row(ax, tr_fig_y, i, r, y, xlim: tuple) -> dict:
     """Label, p text and (unless a header) the CI segment, clipped at ``xlim`` with an arrow,
     and the "est (low to high)" text of row ``i`` at height ``y``.  Returns what was drawn."""
@@ -208,9 +272,6 @@ def _draw_forest_row(ax, tr_fig_y, i, r, y, xlim: tuple) -> dict:
                 "conf_high": np.nan, "text": "", "p": r["p"]}
     lo_lim, hi_lim = xlim
     est, cl, ch = float(r["estimate"]), float(r["conf_low"]), float(r["conf_high"])
-    a, b = max(cl, lo_lim), min(ch, hi_lim)
-    ax.plot([a, b], [y, y], color="black", lw=0.9, solid_capstyle="butt", zorder=2,
-            gid=f"ci:{i}")
     if cl < lo_lim:
         ax.plot([lo_lim], [y], marker="<", color="black", markersize=3, zorder=3)
     if ch > hi_lim:
@@ -280,7 +341,9 @@ def forest_plot(rows: pd.DataFrame, config: Mapping, *, measure: str = "IRR",
     fig : matplotlib.figure.Figure
     drawn : dict
         ``points``: label, y, estimate, conf_low, conf_high, text (the
-        "est (low to high)" drawn), p.
+        "est (low to high)" drawn, first level), p; ``segments``: row, y, level,
+        conf_low, conf_high, lw (one CI line per row and level: the widest level
+        thin, narrower ones thick, with a key in the header row).
     """
     plt = pyplot()
     level = chosen_conf_level(config, conf_level)
@@ -301,6 +364,15 @@ def forest_plot(rows: pd.DataFrame, config: Mapping, *, measure: str = "IRR",
                     clip_on=False)
     drawn = [_draw_forest_row(ax, tr_fig_y, i, r, y, xlim)
              for (i, r), y in zip(rows.iterrows(), ys)]
+    widths = _level_widths(rows, level)
+    segs = [s for (i, r), y in zip(rows.iterrows(), ys)
+            if not bool(r["header"]) and np.isfinite(float(r["estimate"]))
+            for s in _draw_level_segments(ax, i, r, y, xlim, widths, level)]
+    if len(widths) > 1:
+        key = "; ".join(f"{fmt.fmt_conf_level(lev)} CI {'thin' if lw < 1 else 'thick'}"
+                        for lev, _, lw in widths)
+        ax.text(0.01, hy, "Lines: " + key, transform=tr_fig_y, ha="left", va="center",
+                fontsize=style.BASE_PT - 0.5, clip_on=False)
     points = [d for d in drawn if np.isfinite(d["estimate"])]
     ax.plot([d["estimate"] for d in points], [d["y"] for d in points], linestyle="none",
             marker="s", markersize=3.6, color="black", zorder=3, gid="points")
@@ -310,4 +382,6 @@ def forest_plot(rows: pd.DataFrame, config: Mapping, *, measure: str = "IRR",
     if favours:
         _favours_text(fig, ax, ref, favours, h_mm)
     return fig, {"points": pd.DataFrame(drawn, columns=["label", "y", "estimate", "conf_low",
-                                                        "conf_high", "text", "p"])}
+                                                        "conf_high", "text", "p"]),
+                 "segments": pd.DataFrame(segs, columns=["row", "y", "level", "conf_low",
+                                                         "conf_high", "lw"])}

@@ -31,6 +31,15 @@ def _steps_with_origin(d: pd.DataFrame, ycol: str) -> pd.DataFrame:
     return d.reset_index(drop=True)
 
 
+def _flat_if_no_events(d: pd.DataFrame, x_end: float) -> pd.DataFrame:
+    """A curve that is only its origin (an arm without events) carried flat to ``x_end``,
+    so that it is drawn (and shown in the legend) rather than vanishing as one point."""
+    if len(d) != 1 or not np.isfinite(x_end) or x_end <= float(d["time"].iloc[0]):
+        return d
+    end = d.iloc[[0]].assign(time=float(x_end))
+    return pd.concat([d, end], ignore_index=True)
+
+
 def _first_time_at_or_below(time, surv, p=0.5):
     hit = np.nonzero(np.asarray(surv) <= p + 1e-12)[0]
     return float(np.asarray(time)[hit[0]]) if len(hit) else np.nan
@@ -307,20 +316,21 @@ def cif_plot(cif_curves: pd.DataFrame, config: Mapping, outcome: str, *,
         for a in arms:
             st = styles[a]
             d = cur[(cur["arm"].astype(str) == a) & (cur["cause"] == cause)]
-            d = _steps_with_origin(d, "cif")
+            d = _flat_if_no_events(_steps_with_origin(d, "cif"), x_end)
             t = d["time"].to_numpy(float)
             y = d["cif"].to_numpy(float)
             lo, hi = d["lower"].to_numpy(float), d["upper"].to_numpy(float)
             if ci:
                 ax.fill_between(t, lo, hi, step="post", color=st.colour, alpha=0.18, linewidth=0)
             ax.step(t, y, where="post", color=st.colour, linestyle=st.linestyle, lw=1.1,
-                    label=st.name, gid=f"cif:{cause}:{a}")
+                    label=st.name, gid=f"cif:{cause}:{a}", zorder=3, clip_on=False)
             rows.append(pd.DataFrame({"cause": cause, "arm": a, "time": t, "y": y,
                                       "lower": lo, "upper": hi}))
         ax.set_xlim(0, x_end)
         top = 1.0 if cause == "event" else max(0.1, float(np.nanmax(
             pd.concat([r for r in rows if r["cause"].iloc[0] == cause])["upper"].fillna(0))) * 1.15)
-        ax.set_ylim(0, min(1.0, top))
+        # a little room under 0 so an arm without events is a visible flat line above the spine
+        ax.set_ylim(-0.015 * min(1.0, top), min(1.0, top))
         ax.set_xlabel(axis_label(unit))
         ax.set_ylabel("Cumulative incidence")
         ax.set_title(titles[cause], loc="left", fontsize=style.BASE_PT)
