@@ -14,11 +14,14 @@ min_version("9.0")
 if not workflow.overwrite_configfiles:
     BUNDLED_CONFIG = os.path.join(workflow.basedir, "config", "config.yaml")
     try:
-        workflow.configfile(BUNDLED_CONFIG)  # the configfile: directive, callable inside try
+        workflow.configfile(
+            BUNDLED_CONFIG
+        )  # the configfile: directive, callable inside try
     except WorkflowError as e:
         # snakemake says "not valid JSON or YAML" without the file or line: say both, in one line
         sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
         from rtw.core.validation import config_file_problem
+
         sys.exit(config_file_problem([BUNDLED_CONFIG]) or str(e))
 
 
@@ -43,6 +46,6 @@ onsuccess:
 
 
 rule all:
+    default_target: True
     input:
         all_outputs(),
-    default_target: True

@@ -2,21 +2,31 @@
 import sys
 from pathlib import Path
 
-
 # The workflow's own library (scripts/rtw, installed by requirements.txt as `-e .`) comes
 # first, so the Snakefile of a checkout always plans with that checkout's code.
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
-from rtw.core.config import ConfigError, analysis_config, config_source, load  # noqa: E402
+from rtw.core.config import (
+    ConfigError,
+    analysis_config,
+    config_source,
+    load,
+)  # noqa: E402
 from rtw.core.deps import ImportCache, script_library_files  # noqa: E402
 from rtw.core.validation import typed_command_line  # noqa: E402
 from rtw.core.entry import config_slice  # noqa: E402
 from rtw.core.formats import SUPPORTED_EXTENSIONS  # noqa: E402
 from rtw.data.plan import check_raw_plan, check_table_plan  # noqa: E402
-from rtw.report.text import survival_figure_keys, table_keys, trial_figure_keys  # noqa: E402
+from rtw.report.text import (
+    survival_figure_keys,
+    table_keys,
+    trial_figure_keys,
+)  # noqa: E402
 
 try:
-    CFG = load(typed_command_line(config, workflow.config_settings.config),
-               source=config_source(workflow.configfiles))
+    CFG = load(
+        typed_command_line(config, workflow.config_settings.config),
+        source=config_source(workflow.configfiles),
+    )
 except ConfigError as e:
     # the one-line message alone on stderr, exit status 1: a WorkflowError would add its
     # class, this file's line and a traceback line around it
@@ -36,38 +46,98 @@ SCHEMAS = str(Path(workflow.basedir) / "workflow" / "schemas")
 ENV = "../../environment.yml"
 
 if SOURCE == "table" and not CFG["data"]["table"]:
-    sys.exit(f"{config_source(workflow.configfiles)}: data.table: data.source is 'table' but "
-             "data.table (the path to your analysis table) is not set")
-
-
+    sys.exit(
+        f"{config_source(workflow.configfiles)}: data.table: data.source is 'table' but "
+        "data.table (the path to your analysis table) is not set"
+    )
 
 
 _SCRIPTS = Path(workflow.basedir) / "scripts"
 
 # The config each rule reads (rtw.core.entry.config_slice), passed as params named after the
 # top-level keys: a rule reruns when a setting it reads changes, and only then.
-_MODEL_TERMS = ("covariates", "stratification_factors", "strata", "cluster", "practice_effect")
-_ANALYSIS_DATA = ("data.source", "trial", "blinded", "blind_seed", "outcomes", "subgroups",
-                  *_MODEL_TERMS)
-_READ = ("data.sheet", "data.csv", "data.missing_values")   # how files are read (rtw.core.io)
+_MODEL_TERMS = (
+    "covariates",
+    "stratification_factors",
+    "strata",
+    "cluster",
+    "practice_effect",
+)
+_ANALYSIS_DATA = (
+    "data.source",
+    "trial",
+    "blinded",
+    "blind_seed",
+    "outcomes",
+    "subgroups",
+    *_MODEL_TERMS,
+)
+_READ = (
+    "data.sheet",
+    "data.csv",
+    "data.missing_values",
+)  # how files are read (rtw.core.io)
 SLICES = {
     "clean_derive": (*_ANALYSIS_DATA, *_READ, "derivation"),
     "import_table": (*_ANALYSIS_DATA, *_READ, "data.columns"),
-    "survival": ("trial.arms", "conf_levels", "survival.ties", "survival.km_conf_type",
-                 "survival.median_rule", "survival.proportions_at_days", "survival.at_risk_days",
-                 "survival.cif_days", "outcomes.time_to_event", "subgroups", *_MODEL_TERMS),
-    "regression": ("data.source", "trial.arms", "trial.timepoints", "conf_levels", "seed",
-                   "outcomes", "subgroups", "regression", *_MODEL_TERMS),
+    "survival": (
+        "trial.arms",
+        "conf_levels",
+        "survival.ties",
+        "survival.km_conf_type",
+        "survival.median_rule",
+        "survival.proportions_at_days",
+        "survival.at_risk_days",
+        "survival.cif_days",
+        "outcomes.time_to_event",
+        "subgroups",
+        *_MODEL_TERMS,
+    ),
+    "regression": (
+        "data.source",
+        "trial.arms",
+        "trial.timepoints",
+        "conf_levels",
+        "seed",
+        "outcomes",
+        "subgroups",
+        "regression",
+        *_MODEL_TERMS,
+    ),
     "describe_outcomes": ("trial.arms", "outcomes"),
-    "presentation_tables": ("trial.arms", "trial.arm_names", "conf_levels", "outcomes",
-                            "survival.proportions_at_days", "tables", "subgroups",
-                            "covariates", "stratification_factors"),
-    "survival_figures": ("trial.arms", "trial.arm_names", "trial.arm_colours",
-                         "trial.followup_days", "conf_levels", "outcomes", "survival.at_risk_days",
-                         "figures.schoenfeld_model"),
-    "trial_figures": ("data.source", "trial.arms", "trial.arm_names", "trial.arm_colours",
-                      "trial.followup_days", "conf_levels", "outcomes", "subgroups", "tables",
-                      "figures.consort_reason_labels"),
+    "presentation_tables": (
+        "trial.arms",
+        "trial.arm_names",
+        "conf_levels",
+        "outcomes",
+        "survival.proportions_at_days",
+        "tables",
+        "subgroups",
+        "covariates",
+        "stratification_factors",
+    ),
+    "survival_figures": (
+        "trial.arms",
+        "trial.arm_names",
+        "trial.arm_colours",
+        "trial.followup_days",
+        "conf_levels",
+        "outcomes",
+        "survival.at_risk_days",
+        "figures.schoenfeld_model",
+    ),
+    "trial_figures": (
+        "data.source",
+        "trial.arms",
+        "trial.arm_names",
+        "trial.arm_colours",
+        "trial.followup_days",
+        "conf_levels",
+        "outcomes",
+        "subgroups",
+        "tables",
+        "figures.consort_reason_labels",
+    ),
 }
 
 
@@ -91,7 +161,9 @@ def lib(script):
 
 def repo_of(lib_files):
     """The repository a rule's library files come from (for provenance's git commit)."""
-    init = next(f for f in lib_files if Path(f).as_posix().endswith("scripts/rtw/__init__.py"))
+    init = next(
+        f for f in lib_files if Path(f).as_posix().endswith("scripts/rtw/__init__.py")
+    )
     return str(Path(init).resolve().parents[2])
 
 
@@ -99,7 +171,7 @@ def raw_table(name):
     """Path of a raw table: the generator's output, or the user's file in whatever format."""
     if SOURCE == "synthetic":
         return f"{RAW_DIR}/{name}.{RAW_FMT}"
-    for ext in SUPPORTED_EXTENSIONS:                 # rtw.core.formats: .csv, .xlsx, ... .xpt
+    for ext in SUPPORTED_EXTENSIONS:  # rtw.core.formats: .csv, .xlsx, ... .xpt
         p = Path(RAW_DIR) / f"{name}{ext}"
         if p.exists():
             return str(p)
@@ -124,11 +196,16 @@ try:
     if SOURCE == "table":
         # event codes named by their value label are resolved to the codes (rtw.data.labels)
         # for every rule after the import
-        ACFG = analysis_config(check_table_plan(CFG, config_source(workflow.configfiles)))
+        ACFG = analysis_config(
+            check_table_plan(CFG, config_source(workflow.configfiles))
+        )
     else:
-        check_raw_plan(CFG, raw_table("baseline") if SOURCE == "raw" else None,
-                       config_source(workflow.configfiles),
-                       Path(SCHEMAS) / "analysis.schema.yaml")
+        check_raw_plan(
+            CFG,
+            raw_table("baseline") if SOURCE == "raw" else None,
+            config_source(workflow.configfiles),
+            Path(SCHEMAS) / "analysis.schema.yaml",
+        )
 except ConfigError as e:
     sys.exit(str(e))
 
@@ -136,7 +213,7 @@ except ConfigError as e:
 COUNT = CFG["outcomes"]["count"]
 HAS_CONT = bool(CFG["outcomes"]["continuous"])
 HAS_BIN = bool(CFG["outcomes"]["binary"])
-HAS_COUNT_SUBGROUPS = bool(CFG["subgroups"]) and bool(COUNT)   # the NB subgroup analyses
+HAS_COUNT_SUBGROUPS = bool(CFG["subgroups"]) and bool(COUNT)  # the NB subgroup analyses
 HAS_DELIVERY = SOURCE != "table"
 
 
@@ -145,11 +222,24 @@ HAS_DELIVERY = SOURCE != "table"
 REGRESSION_GROUPS = {
     g: runners
     for g, runners in {
-        "primary": [r for r, on in (("run_primary", COUNT), ("run_subgroups", HAS_COUNT_SUBGROUPS),
-                                    ("run_delivery", HAS_DELIVERY)) if on],
+        "primary": [
+            r
+            for r, on in (
+                ("run_primary", COUNT),
+                ("run_subgroups", HAS_COUNT_SUBGROUPS),
+                ("run_delivery", HAS_DELIVERY),
+            )
+            if on
+        ],
         "sensitivity": ["run_sensitivity"] if COUNT else [],
-        "secondary": [r for r, on in (("run_secondary_continuous", HAS_CONT),
-                                      ("run_secondary_binary", HAS_BIN)) if on],
+        "secondary": [
+            r
+            for r, on in (
+                ("run_secondary_continuous", HAS_CONT),
+                ("run_secondary_binary", HAS_BIN),
+            )
+            if on
+        ],
     }.items()
     if runners
 }
@@ -163,7 +253,9 @@ def estimate_files():
 
 
 def tte_params(wildcards):
-    return next(o for o in ACFG["outcomes"]["time_to_event"] if o["name"] == wildcards.outcome)
+    return next(
+        o for o in ACFG["outcomes"]["time_to_event"] if o["name"] == wildcards.outcome
+    )
 
 
 # ---- outputs stage (figures and presentation tables, issue 5) ----
@@ -189,21 +281,45 @@ def caption(name, fallback=None):
 _SURVIVAL_FIGURES = {
     "km": ("results/figures/km_{o}", "km_{o}", "km", "Kaplan-Meier"),
     "cif": ("results/figures/cif_{o}", "cif", None, "Cumulative incidence"),
-    "schoenfeld": ("results/figures/schoenfeld_{o}", "schoenfeld", None, "Proportional hazards"),
+    "schoenfeld": (
+        "results/figures/schoenfeld_{o}",
+        "schoenfeld",
+        None,
+        "Proportional hazards",
+    ),
 }
 _TRIAL_FIGURES = {
     "consort": ("results/figures/consort", "consort", "CONSORT"),
-    "forest_primary": ("results/figures/forest_primary", "forest_primary", "Forest plots"),
-    "forest_subgroups": ("results/figures/forest_subgroups", "forest_subgroups", "Forest plots"),
-    "forest_subgroups_tte": ("results/figures/forest_subgroups_tte", "forest_subgroups_tte",
-                             "Forest plots"),
+    "forest_primary": (
+        "results/figures/forest_primary",
+        "forest_primary",
+        "Forest plots",
+    ),
+    "forest_subgroups": (
+        "results/figures/forest_subgroups",
+        "forest_subgroups",
+        "Forest plots",
+    ),
+    "forest_subgroups_tte": (
+        "results/figures/forest_subgroups_tte",
+        "forest_subgroups_tte",
+        "Forest plots",
+    ),
     "days_off": ("results/figures/days_off", "days_off", "Days off"),
 }
 _TABLES = {
     "table1": ("results/tables/table1", "table1", "Table 1"),
     "primary": ("results/tables/primary_outcome", "primary_table", "Primary outcome"),
-    "secondary": ("results/tables/secondary_outcomes", "secondary_table", "Secondary outcomes"),
-    "survival": ("results/tables/survival_summary", "survival_table", "Survival summary"),
+    "secondary": (
+        "results/tables/secondary_outcomes",
+        "secondary_table",
+        "Secondary outcomes",
+    ),
+    "survival": (
+        "results/tables/survival_summary",
+        "survival_table",
+        "Survival summary",
+    ),
 }
 
 
@@ -212,7 +328,11 @@ def survival_figures(outcome):
     figs = {}
     for key in survival_figure_keys(tte_cfg(outcome)):
         stem, cap, fallback, sub = _SURVIVAL_FIGURES[key]
-        figs[key] = (stem.format(o=outcome), caption(cap.format(o=outcome), fallback), sub)
+        figs[key] = (
+            stem.format(o=outcome),
+            caption(cap.format(o=outcome), fallback),
+            sub,
+        )
     return figs
 
 
@@ -226,8 +346,10 @@ def trial_figures():
 
 
 def trial_figure_inputs():
-    inputs = {"analysis": "results/data/analysis.parquet",
-              "estimates": "results/tables/estimates.csv"}
+    inputs = {
+        "analysis": "results/data/analysis.parquet",
+        "estimates": "results/tables/estimates.csv",
+    }
     if "consort" in trial_figures():
         inputs["consort"] = "results/data/consort.csv"
     return inputs
@@ -247,8 +369,13 @@ def reported(kind, spec, formats):
     out = {}
     for key, (stem, cap, sub, *_) in spec.items():
         for f in formats:
-            out[f"{key}_{f}"] = report(f"{stem}.{f}", caption=cap, category=kind, subcategory=sub,
-                                       labels={"name": Path(stem).name, "format": f.upper()})
+            out[f"{key}_{f}"] = report(
+                f"{stem}.{f}",
+                caption=cap,
+                category=kind,
+                subcategory=sub,
+                labels={"name": Path(stem).name, "format": f.upper()},
+            )
     return out
 
 
@@ -256,9 +383,13 @@ def output_files():
     """Every figure and presentation table file of the run."""
     files = []
     for o in TTE:
-        files += [f"{s}.{f}" for s, *_ in survival_figures(o).values() for f in FIG_FORMATS]
+        files += [
+            f"{s}.{f}" for s, *_ in survival_figures(o).values() for f in FIG_FORMATS
+        ]
     files += [f"{s}.{f}" for s, *_ in trial_figures().values() for f in FIG_FORMATS]
-    files += [f"{s}.{f}" for s, *_ in presentation_tables().values() for f in TABLE_FORMATS]
+    files += [
+        f"{s}.{f}" for s, *_ in presentation_tables().values() for f in TABLE_FORMATS
+    ]
     return files
 
 
@@ -273,10 +404,16 @@ def all_outputs():
     out += [f"results/tables/survival/{o}_summary.csv" for o in TTE]
     if SOURCE != "table":
         out.append("results/data/consort.csv")
-        out += [f"results/data/{t}.{f}" for t in ("work_status", "absence_spells")
-                for f in ("parquet", "csv")]
+        out += [
+            f"results/data/{t}.{f}"
+            for t in ("work_status", "absence_spells")
+            for f in ("parquet", "csv")
+        ]
     out += output_files()
     if CFG["simulation"]["enabled"]:  # power simulation (simulation.smk, issue 6)
-        out += ["results/simulation/power.csv", "results/figures/power_curve.png",
-                "results/figures/power_curve.pdf"]
+        out += [
+            "results/simulation/power.csv",
+            "results/figures/power_curve.png",
+            "results/figures/power_curve.pdf",
+        ]
     return out

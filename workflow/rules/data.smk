@@ -3,8 +3,14 @@
 if SOURCE == "synthetic":
 
     rule simulate_trial:
+        input:
+            lib=lib("simulate_trial"),
         output:
             **{t: f"{RAW_DIR}/{t}.{RAW_FMT}" for t in RAW_TABLES},
+        log:
+            "results/logs/simulate_trial.log",
+        conda:
+            ENV
         params:
             synthetic=CFG["synthetic"],
             seed=CFG["seed"],
@@ -12,12 +18,6 @@ if SOURCE == "synthetic":
             followup_days=CFG["trial"]["followup_days"],
             sms_weeks=CFG["trial"]["sms_weeks"],
             sms_period_days=CFG["trial"]["sms_period_days"],
-        log:
-            "results/logs/simulate_trial.log",
-        conda:
-            ENV
-        input:
-            lib=lib("simulate_trial"),
         script:
             "../../scripts/simulate_trial.py"
 
@@ -29,7 +29,9 @@ if SOURCE in ("synthetic", "raw"):
             **raw_inputs(),
             analysis_schema=os.path.relpath(f"{SCHEMAS}/analysis.schema.yaml"),
             work_status_schema=os.path.relpath(f"{SCHEMAS}/work_status.schema.yaml"),
-            absence_spells_schema=os.path.relpath(f"{SCHEMAS}/absence_spells.schema.yaml"),
+            absence_spells_schema=os.path.relpath(
+                f"{SCHEMAS}/absence_spells.schema.yaml"
+            ),
             lib=lib("clean_derive"),
         output:
             analysis="results/data/analysis.parquet",
@@ -41,14 +43,14 @@ if SOURCE in ("synthetic", "raw"):
             work_status_csv="results/data/work_status.csv",
             absence_spells="results/data/absence_spells.parquet",
             absence_spells_csv="results/data/absence_spells.csv",
-        params:
-            raw_dir=lambda w, input: os.path.dirname(input.baseline),
-            schemas=SCHEMAS,
-            **sap_params("clean_derive", CFG),
         log:
             "results/logs/clean_derive.log",
         conda:
             ENV
+        params:
+            **sap_params("clean_derive", CFG),
+            raw_dir=lambda w, input: os.path.dirname(input.baseline),
+            schemas=SCHEMAS,
         script:
             "../../scripts/clean_derive.py"
 
@@ -63,11 +65,11 @@ else:
             analysis="results/data/analysis.parquet",
             analysis_csv="results/data/analysis.csv",
             queries="results/data/queries.csv",
-        params:
-            **sap_params("import_table", CFG),
         log:
             "results/logs/import_table.log",
         conda:
             ENV
+        params:
+            **sap_params("import_table", CFG),
         script:
             "../../scripts/import_table.py"

@@ -17,15 +17,15 @@ for _outcome in TTE:
             lib=lib("make_figures_survival"),
         output:
             **reported("Figures", survival_figures(_outcome), FIG_FORMATS),
-        params:
-            **sap_params("survival_figures"),
-            outcome=tte_cfg(_outcome),
         log:
             f"results/logs/survival_figures_{_outcome}.log",
         benchmark:
             f"results/benchmarks/survival_figures_{_outcome}.tsv"
         conda:
             ENV
+        params:
+            **sap_params("survival_figures"),
+            outcome=tte_cfg(_outcome),
         script:
             "../../scripts/make_figures_survival.py"
 
@@ -38,14 +38,14 @@ if trial_figures():
             lib=lib("make_figures"),
         output:
             **reported("Figures", trial_figures(), FIG_FORMATS),
-        params:
-            **sap_params("trial_figures"),
-            figures_wanted=list(trial_figures()),
         log:
             "results/logs/trial_figures.log",
         benchmark:
             "results/benchmarks/trial_figures.tsv"
         conda:
             ENV
+        params:
+            **sap_params("trial_figures"),
+            figures_wanted=list(trial_figures()),
         script:
             "../../scripts/make_figures.py"

@@ -8,13 +8,13 @@ rule provenance:
         lib=lib("write_provenance"),
     output:
         "results/provenance.json",
-    params:
-        config=ACFG,
-        seeds={"seed": ACFG["seed"]},
-        repo=lambda w, input: repo_of(input.lib),
     log:
         "results/logs/provenance.log",
     conda:
         ENV
+    params:
+        config=ACFG,
+        seeds={"seed": ACFG["seed"]},
+        repo=lambda w, input: repo_of(input.lib),
     script:
         "../../scripts/write_provenance.py"

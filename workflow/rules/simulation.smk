@@ -26,23 +26,23 @@ rule power_batch:
         lib=lib("simulate_power_batch"),
     output:
         "results/simulation/batches/{point}/b{batch}.csv",
+    log:
+        "results/logs/power/{point}_b{batch}.log",
+    wildcard_constraints:
+        point=r"n\d+_irr[^_/]+_theta[^_/]+_att[^_/]+",
+        batch=r"\d+",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
     params:
         point=lambda w: SIM_POINTS[w.point],
         replicates=lambda w: _power_batch_range(SIM, int(w.batch)),
         sim={k: SIM[k] for k in ("seed", "cox", "n_practices", "practice_effect")},
         synthetic=CFG["synthetic"],
         analysis=_power_batch_config(ACFG, SIM),
-    wildcard_constraints:
-        point=r"n\d+_irr[^_/]+_theta[^_/]+_att[^_/]+",
-        batch=r"\d+",
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=30,
-    log:
-        "results/logs/power/{point}_b{batch}.log",
-    conda:
-        ENV
     script:
         "../../scripts/simulate_power_batch.py"
 
@@ -69,17 +69,17 @@ rule power_aggregate:
             subcategory="Power",
             labels={"name": "power_curve", "format": "PDF"},
         ),
-    params:
-        sim={k: SIM[k] for k in (*_POWER_GRID_KEYS, "alpha", "cox")},
-        synthetic={"nb_mean": CFG["synthetic"]["nb_mean"]},
-        analysis=_power_aggregate_config(ACFG),
-    resources:
-        mem_mb=2000,
-        runtime=10,
     log:
         "results/logs/power_aggregate.log",
     conda:
         ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        sim={k: SIM[k] for k in (*_POWER_GRID_KEYS, "alpha", "cox")},
+        synthetic={"nb_mean": CFG["synthetic"]["nb_mean"]},
+        analysis=_power_aggregate_config(ACFG),
     script:
         "../../scripts/simulate_power_aggregate.py"
 

@@ -17,16 +17,16 @@ rule survival:
             category="Tables",
             subcategory="Survival",
         ),
-    params:
-        **sap_params("survival"),
-        outcome=tte_params,
-    wildcard_constraints:
-        outcome="|".join(TTE) if TTE else "none",
     log:
         "results/logs/survival_{outcome}.log",
     benchmark:
         "results/benchmarks/survival_{outcome}.tsv"
+    wildcard_constraints:
+        outcome="|".join(TTE) if TTE else "none",
     conda:
         ENV
+    params:
+        **sap_params("survival"),
+        outcome=tte_params,
     script:
         "../../scripts/fit_survival.py"

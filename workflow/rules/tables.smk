@@ -7,12 +7,12 @@ rule describe_outcomes:
         lib=lib("describe_outcomes"),
     output:
         estimates="results/estimates/descriptive.csv",
-    params:
-        **sap_params("describe_outcomes"),
     log:
         "results/logs/describe_outcomes.log",
     conda:
         ENV
+    params:
+        **sap_params("describe_outcomes"),
     script:
         "../../scripts/describe_outcomes.py"
 
@@ -44,14 +44,14 @@ rule presentation_tables:
         lib=lib("make_tables"),
     output:
         **reported("Tables", presentation_tables(), TABLE_FORMATS),
-    params:
-        **sap_params("presentation_tables"),
-        tables_wanted=list(presentation_tables()),
     log:
         "results/logs/presentation_tables.log",
     benchmark:
         "results/benchmarks/presentation_tables.tsv"
     conda:
         ENV
+    params:
+        **sap_params("presentation_tables"),
+        tables_wanted=list(presentation_tables()),
     script:
         "../../scripts/make_tables.py"
