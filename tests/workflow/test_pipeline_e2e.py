@@ -175,3 +175,73 @@ def test_bring_your_own_trial_in_months_gets_grids_and_words_of_months(tmp_path)
         "Relapsed by month 6, % (95% CI)", "Relapsed by month 12, % (95% CI)",
         "Relapsed by month 24, % (95% CI)"]
     assert not [r for r in rows if "day" in r.lower()]
+
+
+def _long_tables(rng, n):
+    """A made-up disease course in months: active <-> remission, death absorbing; the
+    multi-state intervals and the recurrent relapses (remission -> active) as long tables."""
+    status, spells = [], []
+    for pid in range(n):
+        t, state, drug = 0.0, "active", pid % 2
+        while state != "dead":
+            dwell = rng.exponential(5.0 if state == "active" else 6.0 * (1.5 if drug else 1.0))
+            stop = round(min(24.0, t + dwell), 2)
+            if stop <= t:
+                break
+            to = "cens" if stop >= 24 else ("dead" if rng.random() < 0.1 else
+                                            ("remission" if state == "active" else "active"))
+            status.append({"pid": pid, "t0": t, "t1": stop, "state": to})
+            if state == "remission":
+                spells.append({"pid": pid, "t0": t, "t1": stop, "ev": int(to == "active")})
+            t, state = stop, to
+            if to == "cens":
+                break
+    return pd.DataFrame(status), pd.DataFrame(spells)
+
+
+def test_bring_your_own_long_tables_in_months_run_the_recurrent_and_multistate_analyses(tmp_path):
+    """Issue 12, item 2: a bring-your-own analysis table with long tables of the SPEC §9
+    contract (own column names, arms 0/1, months): estimates, curves, figures and the table."""
+    import numpy as np
+    wd = tmp_path / "long"
+    wd.mkdir()
+    rng = np.random.default_rng(12)
+    n = 160
+    pd.DataFrame({"pid": range(n), "grp": np.arange(n) % 2,
+                  "age": rng.integers(20, 60, n)}).to_csv(wd / "t.csv", index=False)
+    status, spells = _long_tables(rng, n)
+    status.to_csv(wd / "status.csv", index=False)
+    spells.to_csv(wd / "spells.csv", index=False)
+    cfg = {"data": {"source": "table", "table": "t.csv",
+                    "columns": {"participant_id": "pid", "arm": "grp"}},
+           "trial": {"arms": {"control": 0, "intervention": 1},
+                     "arm_names": {0: "Placebo", 1: "Drug"}},
+           "covariates": ["age"],
+           "outcomes": {
+               "recurrent": [{"name": "relapses", "label": "Relapses", "table": "spells.csv",
+                              "id": "pid", "start": "t0", "stop": "t1", "event": "ev",
+                              "event_value": 1, "tau": 24, "time_unit": "months"}],
+               "multistate": [{"name": "course", "label": "Disease course",
+                               "table": "status.csv", "id": "pid", "start": "t0", "stop": "t1",
+                               "to": "state", "censored_value": "cens",
+                               "initial_state": "active",
+                               "states": ["active", "remission", "dead"], "tau": 24,
+                               "time_unit": "months"}]}}
+    (wd / "my.yaml").write_text(yaml.safe_dump(cfg))
+    smk(wd, "--configfile", str(wd / "my.yaml"))
+    est = pd.read_csv(wd / "results/tables/estimates.csv", dtype={"term": str})
+    got = set(zip(est["analysis"], est["outcome"]))
+    for a in ("ag_cox", "pwp_total", "pwp_gap", "rate_nb", "rate_poisson", "mcf",
+              "mcf_difference", "event_rate"):
+        assert (a, "relapses") in got
+    for a in ("state_probability", "state_time", "state_time_difference", "transition_cox"):
+        assert (a, "course") in got
+    probs = est[(est["analysis"] == "state_probability") & (est["outcome"] == "course")]
+    assert {t.split("t=")[1] for t in probs["term"]} == {"6", "12", "24"}   # round months
+    risk = pd.read_csv(wd / "results/tables/recurrent/relapses_at_risk.csv")
+    assert sorted(risk["time"].unique()) == [0, 3, 6, 9, 12, 15, 18, 21, 24]
+    for f in ("mcf_relapses.png", "states_course.png", "mcf_relapses.pdf"):
+        assert (wd / "results/figures" / f).stat().st_size > 0
+    table = (wd / "results/tables/longitudinal.md").read_text(encoding="utf-8")
+    assert "| Placebo | Drug |" in table and "up to 24 months" in table
+    assert "day" not in table.lower() and "work" not in table.lower()

@@ -126,6 +126,29 @@ SLICES = {
         "survival.at_risk_days",
         "figures.schoenfeld_model",
     ),
+    "longitudinal": (
+        "trial.arms",
+        "conf_levels",
+        "outcomes.recurrent",
+        "outcomes.multistate",
+        *_MODEL_TERMS,
+    ),
+    "longitudinal_figures": (
+        "trial.arms",
+        "trial.arm_names",
+        "trial.arm_colours",
+        "outcomes.recurrent",
+        "outcomes.multistate",
+    ),
+    "longitudinal_table": (
+        "trial.arms",
+        "trial.arm_names",
+        "conf_levels",
+        "outcomes.recurrent",
+        "outcomes.multistate",
+        "stratification_factors",
+        "covariates",
+    ),
     "trial_figures": (
         "data.source",
         "trial.arms",
@@ -245,8 +268,43 @@ REGRESSION_GROUPS = {
 }
 
 
+# Recurrent-event and multi-state outcomes (SPEC §9; workflow/rules/longitudinal.smk)
+LONG = {
+    kind: [o["name"] for o in CFG["outcomes"][kind]]
+    for kind in ("recurrent", "multistate")
+}
+
+
+def long_cfg(kind, name):
+    """Analysis config (blinded in blinded mode) of one recurrent or multi-state outcome."""
+    return next(o for o in ACFG["outcomes"][kind] if o["name"] == name)
+
+
+def long_outputs():
+    """Estimates, curves, figures and the table of the recurrent and multi-state outcomes."""
+    files = []
+    for kind, names in LONG.items():
+        for n in names:
+            files += [
+                f"results/estimates/{kind}_{n}.csv",
+                f"results/tables/{kind}/{n}_curves.csv",
+            ]
+            files += [
+                f"results/figures/{LONG_FIGURE[kind]}_{n}.{f}" for f in FIG_FORMATS
+            ]
+    if any(LONG.values()):
+        files += [f"results/tables/longitudinal.{f}" for f in TABLE_FORMATS]
+    return files
+
+
+LONG_FIGURE = {"recurrent": "mcf", "multistate": "states"}
+
+
 def estimate_files():
     files = ["results/estimates/descriptive.csv"]
+    files += [
+        f"results/estimates/{k}_{n}.csv" for k, names in LONG.items() for n in names
+    ]
     files += [f"results/estimates/survival_{o}.csv" for o in TTE]
     files += [f"results/estimates/regression_{g}.csv" for g in REGRESSION_GROUPS]
     return files
@@ -410,6 +468,7 @@ def all_outputs():
             for f in ("parquet", "csv")
         ]
     out += output_files()
+    out += long_outputs()
     if CFG["simulation"]["enabled"]:  # power simulation (simulation.smk, issue 6)
         out += [
             "results/simulation/power.csv",

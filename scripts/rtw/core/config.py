@@ -89,6 +89,13 @@ def normalise(config: dict) -> dict:
         for o in lst:
             o.setdefault("label", o["name"])
         oc[kind] = lst
+    for kind in ("recurrent", "multistate"):
+        lst = oc.get(kind) or []
+        for o in lst:
+            o.setdefault("label", o["name"])
+            if kind == "multistate" and o.get("initial_state") is None:
+                o["initial_state"] = o["states"][0]
+        oc[kind] = lst
     cfg["outcomes"] = oc
     for key in ("covariates", "stratification_factors", "subgroups"):
         cfg[key] = list(cfg.get(key) or [])
