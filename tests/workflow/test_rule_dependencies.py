@@ -168,11 +168,14 @@ def _downstream(rules: set) -> set:
     after = {"simulate_trial": {"clean_derive"},
              "clean_derive": {"survival", "regression", "describe_outcomes", "presentation_tables",
                               "trial_figures", "combine_estimates", "survival_figures_first_rtw",
-                              "survival_figures_sustained_rtw"},
+                              "survival_figures_sustained_rtw", "recurrent_absence_spells",
+                              "multistate_work_status"},
+             "recurrent_absence_spells": {"recurrent_figures_absence_spells", "combine_estimates"},
+             "multistate_work_status": {"multistate_figures_work_status", "combine_estimates"},
              "survival": {"combine_estimates", "survival_figures_first_rtw",
                           "survival_figures_sustained_rtw", "presentation_tables", "trial_figures"},
              "regression": {"combine_estimates", "presentation_tables", "trial_figures"},
-             "combine_estimates": {"presentation_tables", "trial_figures"}}
+             "combine_estimates": {"presentation_tables", "trial_figures", "longitudinal_table"}}
     out, todo = set(), list(rules)
     while todo:
         for nxt in after.get(todo.pop(), set()):
