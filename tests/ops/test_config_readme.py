@@ -34,7 +34,10 @@ def _property_paths(node, root, prefix=""):
     out = set()
     for name, sub in (node.get("properties") or {}).items():
         path = f"{prefix}.{name}" if prefix else name
-        out |= {path} | _property_paths(sub, root, path)
+        # a key marked x-doc-children: false is one row; its fields are described in the prose
+        # of its section (test_estimand_fields_are_described_once)
+        below = set() if sub.get("x-doc-children", True) is False else _property_paths(sub, root, path)
+        out |= {path} | below
     for sub in [node.get("items")] + sum((node.get(k, []) for k in ("oneOf", "anyOf", "allOf")), []):
         out |= _property_paths(sub, root, prefix)
     return out
@@ -53,6 +56,17 @@ def test_every_schema_key_appears_in_the_readme():
     documented = set(re.findall(r"^\| `([^`]+)` \|", text, re.M))
     missing = sorted(_property_paths(_schema(), _schema()) - documented)
     assert missing == [], f"schema keys missing from config/README.md: {missing}"
+
+
+def test_estimand_fields_are_described_once():
+    """The estimand of each analysis is one row of the keys table; the fields of an estimand
+    (the schema's $defs/estimand) are each named in the prose of the estimands section."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## `estimands`"):text.index("<!-- keys:begin estimands -->")]
+    fields = _schema()["$defs"]["estimand"]["properties"]
+    assert set(fields) == {"label", "population", "variable", "intercurrent_events", "summary"}
+    for field in fields:
+        assert f"`{field}`" in section, field
 
 
 def test_check_runs_as_a_module():

@@ -149,6 +149,12 @@ SLICES = {
         "stratification_factors",
         "covariates",
     ),
+    "estimands_table": (
+        "trial.arms",
+        "trial.arm_names",
+        "outcomes",
+        "estimands",
+    ),
     "trial_figures": (
         "data.source",
         "trial.arms",
@@ -468,6 +474,7 @@ def all_outputs():
             for f in ("parquet", "csv")
         ]
     out += output_files()
+    out += [f"results/tables/estimands.{f}" for f in TABLE_FORMATS]
     out += long_outputs()
     if CFG["simulation"]["enabled"]:  # power simulation (simulation.smk, issue 6)
         out += [

@@ -55,3 +55,29 @@ rule presentation_tables:
         tables_wanted=list(presentation_tables()),
     script:
         "../../scripts/make_tables.py"
+
+
+# The estimands (ICH E9(R1)) of the analyses the run made (rtw.report.estimands).
+rule estimands_table:
+    input:
+        estimates="results/tables/estimates.csv",
+        lib=lib("make_table_estimands"),
+    output:
+        csv="results/tables/estimands.csv",
+        md="results/tables/estimands.md",
+        html=report(
+            "results/tables/estimands.html",
+            caption="../report/estimands.rst",
+            category="Tables",
+            subcategory="Estimands",
+        ),
+        docx="results/tables/estimands.docx",
+        tex="results/tables/estimands.tex",
+    log:
+        "results/logs/estimands_table.log",
+    conda:
+        ENV
+    params:
+        **sap_params("estimands_table"),
+    script:
+        "../../scripts/make_table_estimands.py"

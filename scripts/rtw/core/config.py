@@ -17,6 +17,8 @@ class ConfigError(ValueError):
 
 
 _INTEGRAL = re.compile(r"[+-]?[0-9]+(\.0*)?")
+ESTIMAND_PLACEHOLDERS = ("outcome", "event", "competing", "unit", "tau", "intervention", "control")
+_FIELD = re.compile(r"\{([^{}]*)\}")
 
 
 def arm_label(value) -> str:
@@ -100,7 +102,39 @@ def normalise(config: dict) -> dict:
     for key in ("covariates", "stratification_factors", "subgroups"):
         cfg[key] = list(cfg.get(key) or [])
     _roles_in_references(cfg)
+    check_estimands(cfg)
     return cfg
+
+
+def check_estimands(cfg: dict) -> None:
+    """Config checks beyond the schema: every intercurrent event an analysis names is one of
+    ``estimands.intercurrent_events``, and the text uses known placeholders only.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, the value and what was expected.
+    """
+    est = cfg.get("estimands") or {}
+    events = est.get("intercurrent_events") or {}
+    for name, text in events.items():
+        _check_text(text, f"estimands.intercurrent_events.{name}")
+    for analysis, entry in (est.get("analyses") or {}).items():
+        for key in ("label", "population", "variable", "summary"):
+            _check_text(entry.get(key) or "", f"estimands.analyses.{analysis}.{key}")
+        for ie in entry.get("intercurrent_events") or {}:
+            if ie not in events:
+                raise ConfigError(
+                    f"config estimands.analyses.{analysis}.intercurrent_events: {ie!r} is not an "
+                    f"intercurrent event of estimands.intercurrent_events; expected one of "
+                    f"{', '.join(sorted(events)) or '(none declared)'}")
+
+
+def _check_text(text: str, key: str) -> None:
+    for name in _FIELD.findall(text):
+        if name not in ESTIMAND_PLACEHOLDERS:
+            raise ConfigError(f"config {key}: unknown placeholder {{{name}}} in {text!r}; expected "
+                              f"one of {', '.join('{' + p + '}' for p in ESTIMAND_PLACEHOLDERS)}")
 
 
 def _roles_in_references(cfg: dict) -> None:
@@ -123,7 +157,7 @@ def _roles_in_references(cfg: dict) -> None:
 
 
 def load(config: dict, source: str = "config") -> dict:
-    """The SAP as the library reads it: ``config`` validated against the schema, every
+    r"""The SAP as the library reads it: ``config`` validated against the schema, every
     default filled in from the schema (:func:`rtw.core.validation.validate`), then
     :func:`normalise`\ d.  ``source`` names the config file(s) in error messages."""
     from rtw.core.validation import validate

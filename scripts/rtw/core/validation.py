@@ -53,7 +53,9 @@ def validate(config: dict, schema_path: str | None = None, source: str = "config
 
 
 def _resolve(node: dict, root: dict) -> dict:
-    """Follow a local ``$ref`` (``#/$defs/...``) from the schema's root."""
+    """Follow a local ``$ref`` (``#/$defs/...``) from the schema's root.  Keywords beside the
+    ``$ref`` (as draft 2020-12 allows, e.g. a ``default`` or ``description`` of this use of a
+    shared definition) are kept over the definition's."""
     while "$ref" in node:
         ref = node["$ref"]
         if not ref.startswith("#/"):
@@ -61,7 +63,8 @@ def _resolve(node: dict, root: dict) -> dict:
         target = root
         for part in ref[2:].split("/"):
             target = target[part]
-        node = target
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        node = {**target, **siblings} if siblings else target
     return node
 
 

@@ -19,7 +19,9 @@ Key paths are dotted (``derivation.days_off.cap_days``); the items of a list of
 objects are written ``[]`` (``subgroups[].column``, ``outcomes.time_to_event[].tau``,
 where the value may also be a single object).  ``$ref``, ``allOf``, ``oneOf`` and
 ``anyOf`` are followed.  The default is shown as a YAML literal (what a config file
-would say); ``required`` marks a key that must be given.
+would say); ``required`` marks a key that must be given.  A key marked
+``x-doc-children: false`` in the schema is listed without the keys below it (the estimand of
+each analysis: its fields are described once, in the prose of its section).
 """
 from __future__ import annotations
 
@@ -121,7 +123,8 @@ def keys(schema: dict) -> list[Key]:
             full = resolve(sub, schema)
             out.append(Key(path, type_text(full, schema), default_text(own, full, required),
                            description_text(own, full)))
-            walk(full, path)
+            if own.get("x-doc-children", True):
+                walk(full, path)
 
     walk(resolve(schema, schema), "")
     return out

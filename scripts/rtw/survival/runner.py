@@ -528,9 +528,18 @@ def _zph_table(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Residuals of every model: by model, then term (first-seen order), then event."""
     if not frames:
         return pd.DataFrame(columns=ZPH_COLUMNS)
-    zph = pd.concat(frames, ignore_index=True)
-    zph["_t"] = zph["term"].map({t: i for i, t in enumerate(dict.fromkeys(zph["term"]))})
-    return zph.sort_values(["_m", "_t", "_k"], kind="mergesort")[ZPH_COLUMNS].reset_index(drop=True)
+    # each frame is one model, term-major in its own term order (melt), events in order:
+    # the term order is decided on the few terms, not on the long columns
+    terms = [list(dict.fromkeys(f["term"].unique())) for f in frames]
+    rank = {t: i for i, t in enumerate(dict.fromkeys(t for ts in terms for t in ts))}
+    pieces = []
+    for f, ts in zip(frames, terms):
+        f = f[ZPH_COLUMNS]
+        if [rank[t] for t in ts] != sorted(rank[t] for t in ts):
+            f = f.take(np.lexsort((np.tile(np.arange(len(f) // len(ts)), len(ts)),
+                                   f["term"].map(rank).to_numpy())))
+        pieces.append(f)
+    return pd.concat(pieces, ignore_index=True)
 
 
 def cox_analyses(prep: SurvivalData) -> Part:
