@@ -99,8 +99,39 @@ def normalise(config: dict) -> dict:
     cfg["outcomes"] = oc
     for key in ("covariates", "stratification_factors", "subgroups"):
         cfg[key] = list(cfg.get(key) or [])
+    cfg["covariates"] = [_covariate(i, c) for i, c in enumerate(cfg["covariates"])]
     _roles_in_references(cfg)
     return cfg
+
+
+def _covariate(i: int, item):
+    """A covariate as the library holds it: a column name, or a declaration
+    ``{column, type, reference}`` (reference null unless a categorical one names it)."""
+    if not isinstance(item, dict):
+        return item
+    decl = {"column": item["column"], "type": item["type"], "reference": item.get("reference")}
+    if decl["type"] == "numeric" and decl["reference"] is not None:
+        raise ConfigError(f"config covariates[{i}]: reference {decl['reference']!r} given for "
+                          f"numeric covariate {decl['column']!r}; expected type: categorical "
+                          "with a reference level, or no reference")
+    return decl
+
+
+def covariate_names(config: dict) -> list[str]:
+    """The covariates' column names, in config order, whichever form each is written in
+    (a column name or a declaration ``{column, type, reference}``).  The one place that
+    reads the two forms, with :func:`covariate_declarations`."""
+    return [c["column"] if isinstance(c, dict) else c for c in (config.get("covariates") or [])]
+
+
+def covariate_declarations(config: dict) -> dict:
+    """``{column: {"type": "numeric"|"categorical", "reference": level or None}}`` of the
+    covariates declared with a type (plain names are absent: their type is inferred)."""
+    out = {}
+    for c in config.get("covariates") or []:
+        if isinstance(c, dict):
+            out[c["column"]] = {"type": c["type"], "reference": c.get("reference")}
+    return out
 
 
 def _roles_in_references(cfg: dict) -> None:
@@ -116,8 +147,9 @@ def _roles_in_references(cfg: dict) -> None:
     for key in ("strata", "cluster"):
         if cfg.get(key) in ren:
             cfg[key] = ren[cfg[key]]
-    for key in ("covariates", "stratification_factors"):
-        cfg[key] = [ren.get(c, c) for c in cfg[key]]
+    cfg["stratification_factors"] = [ren.get(c, c) for c in cfg["stratification_factors"]]
+    cfg["covariates"] = [{**c, "column": ren.get(c["column"], c["column"])} if isinstance(c, dict)
+                         else ren.get(c, c) for c in cfg["covariates"]]
     for sg in cfg["subgroups"]:
         sg["column"] = ren.get(sg["column"], sg["column"])
 
