@@ -155,7 +155,7 @@ def _roles_in_references(cfg: dict) -> None:
 
 
 def load(config: dict, source: str = "config") -> dict:
-    """The SAP as the library reads it: ``config`` validated against the schema, every
+    r"""The SAP as the library reads it: ``config`` validated against the schema, every
     default filled in from the schema (:func:`rtw.core.validation.validate`), then
     :func:`normalise`\ d.  ``source`` names the config file(s) in error messages."""
     from rtw.core.validation import validate
