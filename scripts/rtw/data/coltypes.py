@@ -40,23 +40,23 @@ def _is_number(v) -> bool:
     if v is None or isinstance(v, (bool, np.bool_)):
         return False
     if isinstance(v, (int, float, np.integer, np.floating)):
-        return not (isinstance(v, (float, np.floating)) and np.isnan(v))
+        return bool(np.isfinite(v))
     if isinstance(v, str):
         try:
-            float(v.strip())
+            return bool(np.isfinite(float(v.strip())))
         except ValueError:
             return False
-        return v.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity")
     return False
 
 
 def number_mask(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(present, number) masks of a column: a value is a number when it is numeric or text
-    that spells a number (``"40"``, ``" 3.5 "``); ``True``/``False`` are not numbers."""
+    """(present, number) masks of a column: a value is a number when it is a finite number
+    or text that spells one (``"40"``, ``" 3.5 "``); ``True``/``False``, ``inf`` and ``1e400``
+    are not numbers."""
     present = s.notna().to_numpy()
     api = pd.api.types
     if api.is_numeric_dtype(s.dtype) and not api.is_bool_dtype(s.dtype):
-        return present, present.copy()
+        return present, present & np.isfinite(s.to_numpy(dtype=float, na_value=np.nan))
     codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
     ok = np.array([_is_number(v) for v in uniq] + [False], dtype=bool)
     return present, ok[codes]

@@ -74,7 +74,8 @@ def import_analysis_table(path, config: dict, queries=None) -> pd.DataFrame:
     _check_ids(df, cols, path)
     _check_arms(df, cfg["trial"]["arms"], cols, path, queries)
     check_config_columns(cfg, df.columns, path)
-    _match_categories(df, cfg, outcome_cols, path, queries)
+    _match_categories(df, cfg, outcome_cols, path, queries,
+                      {role: src for role, src in cols.items() if src})
     check_column_types(df, cfg, path, user_names={r: c for r, c in cols.items() if c})
     _check_event_times(df, cfg, path, labels)
     df.attrs = {}
@@ -147,7 +148,7 @@ def _query_variants(queries, path, df, column, raw, mask, matched, what, action)
 
 
 def _match_categories(df: pd.DataFrame, cfg: dict, outcome_cols: set, path: str,
-                      queries) -> None:
+                      queries, user_names: dict | None = None) -> None:
     """Text columns the config names (covariates, stratification factors, strata, cluster,
     subgroups): labels equal but for case and blanks are one level, spelled as its most
     frequent form; each other spelling is matched to it and queried."""
@@ -160,7 +161,7 @@ def _match_categories(df: pd.DataFrame, cfg: dict, outcome_cols: set, path: str,
         raw = df[col].copy()
         mask = raw.isin(list(spell)).to_numpy()
         matched = raw.map(lambda v: spell.get(v, v)).to_numpy(dtype=object)
-        _query_variants(queries, path, df, col, raw, mask, matched,
+        _query_variants(queries, path, df, (user_names or {}).get(col, col), raw, mask, matched,
                         f"another value of the column ({key})", "matched to ")
         df[col] = matched
 
