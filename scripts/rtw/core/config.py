@@ -134,6 +134,12 @@ def covariate_declarations(config: dict) -> dict:
     return out
 
 
+def covariate_declaration(config: dict, column: str) -> dict:
+    """``{"type", "reference"}`` declared for ``column``; both None for a column not declared
+    (a plain covariate name, a stratification factor, a baseline: its type is inferred)."""
+    return covariate_declarations(config).get(column, {"type": None, "reference": None})
+
+
 def _roles_in_references(cfg: dict) -> None:
     """With a bring-your-own table, a config reference to a column mapped to a role
     (e.g. ``strata: site`` with ``data.columns.practice: site``) is rewritten to

@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from rtw.core.config import arm_label, covariate_declarations, covariate_names
+from rtw.core.config import arm_label, covariate_declaration, covariate_names
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def reference_first(lv: list, reference, column: str = "") -> list:
     if not hits:
         raise ValueError(f"covariate {column!r}: reference level {reference!r} is not a level "
                          f"of the column (levels: {', '.join(map(str, lv))})")
-    return hits[:1] + [x for x in lv if x is not hits[0] and x != hits[0]]
+    return [hits[0]] + [x for x in lv if x != hits[0]]
 
 
 def dummies(s: pd.Series, name: str | None = None, lv: Sequence | None = None) -> pd.DataFrame:
@@ -190,13 +190,13 @@ def _design_columns(df, config, adjust, arm, intercept, practice, extra, arm_col
         a = treatment if treatment is not None else arm_indicator(df, config, arm_column)
         parts.append(pd.DataFrame({"arm": a.astype(float)}, index=df.index))
     strat = set(config["stratification_factors"])
-    declared = covariate_declarations(config)
     for c in adjust:
         s = df[c]
-        kind = declared.get(c, {}).get("type")
+        declared = covariate_declaration(config, c)
+        kind = declared["type"]
         if kind != "numeric" and (is_categorical(s) or c in strat or kind == "categorical"):
             # stratification factors are always factors; a declared reference comes first
-            lv = reference_first(levels(s), declared.get(c, {}).get("reference"), c)
+            lv = reference_first(levels(s), declared["reference"], c)
             parts.append(dummies(s.astype(object).where(s.notna(), None), c, lv))
         else:
             parts.append(pd.DataFrame({c: pd.to_numeric(s, errors="coerce").astype(float)},

@@ -181,7 +181,7 @@ def _covariate(s: pd.Series, key: str, col: str, decl: dict | None, where: _Wher
         return NUMERIC
     if decl is not None:
         lv = _levels(s)
-        ref = decl.get("reference")
+        ref = decl["reference"]
         if ref is not None and not any(arm_label(x) == arm_label(ref) for x in lv):
             raise where.error(f"reference level of categorical covariate is not a value of the "
                               f"column (config {key}.reference)", None, col, ref,

@@ -54,7 +54,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from rtw.core.config import covariate_declarations, covariate_names
+from rtw.core.config import covariate_declaration, covariate_names
 from rtw.core.timescale import singular, time_digits
 from rtw.core.validation import with_defaults
 from rtw.report import fmt
@@ -187,9 +187,8 @@ def table1_config(cfg: Mapping, df: pd.DataFrame) -> dict:
              + list(outcomes["continuous"])]
     cols = [c for c in dict.fromkeys(cols) if c and c in df.columns]
     spec = []
-    declared = covariate_declarations(cfg)
     for c in cols:
-        if declared.get(c, {}).get("type") == "categorical":
+        if covariate_declaration(cfg, c)["type"] == "categorical":
             spec.append({"column": c, "label": c, "type": "categorical"})
         elif df[c].dtype.kind in "fiu":   # scores within [-1, 1] (EQ-5D) with 2 decimals
             small = df[c].notna().any() and float(df[c].abs().max()) <= 1
