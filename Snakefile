@@ -46,6 +46,17 @@ onsuccess:
     print(gather(), file=sys.stderr)
 
 
+onerror:
+    # a failed run leaves nothing under results/ but the logs (no partial result)
+    from rtw.core.entry import clear_results
+
+    if clear_results("results", keep=("logs",)):
+        print(
+            "results/ cleared after the failure; the logs are in results/logs",
+            file=sys.stderr,
+        )
+
+
 rule all:
     default_target: True
     input:

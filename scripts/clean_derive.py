@@ -11,6 +11,7 @@ def main(smk):
                                           validate_analysis)
     from rtw.data.blinding import blind_frame, blind_labels
     from rtw.data.cleaning import clean_tables
+    from rtw.data.coltypes import check_column_types
     from rtw.data.derivation import consort_counts, derive_analysis
     from rtw.data.episodes import derive_work_status
     from rtw.data.longtables import load_long_schema, validate_derived
@@ -24,6 +25,7 @@ def main(smk):
     validate_analysis(analysis, load_analysis_schema(smk.input.analysis_schema), cfg, table=table,
                       derived=True)
     check_config_columns(cfg, analysis.columns, table)
+    check_column_types(analysis, cfg, table, ids=analysis["participant_id"].to_numpy(dtype=object))
     episodes, spells = derive_work_status(tables, cfg)
     long_tables = {"work_status": episodes, "absence_spells": spells}
     for name, df in long_tables.items():

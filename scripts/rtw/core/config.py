@@ -101,6 +101,7 @@ def normalise(config: dict) -> dict:
     cfg["outcomes"] = oc
     for key in ("covariates", "stratification_factors", "subgroups"):
         cfg[key] = list(cfg.get(key) or [])
+    cfg["covariates"] = [_covariate(i, c) for i, c in enumerate(cfg["covariates"])]
     _roles_in_references(cfg)
     check_estimands(cfg)
     return cfg
@@ -137,6 +138,42 @@ def _check_text(text: str, key: str) -> None:
                               f"one of {', '.join('{' + p + '}' for p in ESTIMAND_PLACEHOLDERS)}")
 
 
+def _covariate(i: int, item):
+    """A covariate as the library holds it: a column name, or a declaration
+    ``{column, type, reference}`` (reference null unless a categorical one names it)."""
+    if not isinstance(item, dict):
+        return item
+    decl = {"column": item["column"], "type": item["type"], "reference": item.get("reference")}
+    if decl["type"] == "numeric" and decl["reference"] is not None:
+        raise ConfigError(f"config covariates[{i}]: reference {decl['reference']!r} given for "
+                          f"numeric covariate {decl['column']!r}; expected type: categorical "
+                          "with a reference level, or no reference")
+    return decl
+
+
+def covariate_names(config: dict) -> list[str]:
+    """The covariates' column names, in config order, whichever form each is written in
+    (a column name or a declaration ``{column, type, reference}``).  The one place that
+    reads the two forms, with :func:`covariate_declarations`."""
+    return [c["column"] if isinstance(c, dict) else c for c in (config.get("covariates") or [])]
+
+
+def covariate_declarations(config: dict) -> dict:
+    """``{column: {"type": "numeric"|"categorical", "reference": level or None}}`` of the
+    covariates declared with a type (plain names are absent: their type is inferred)."""
+    out = {}
+    for c in config.get("covariates") or []:
+        if isinstance(c, dict):
+            out[c["column"]] = {"type": c["type"], "reference": c.get("reference")}
+    return out
+
+
+def covariate_declaration(config: dict, column: str) -> dict:
+    """``{"type", "reference"}`` declared for ``column``; both None for a column not declared
+    (a plain covariate name, a stratification factor, a baseline: its type is inferred)."""
+    return covariate_declarations(config).get(column, {"type": None, "reference": None})
+
+
 def _roles_in_references(cfg: dict) -> None:
     """With a bring-your-own table, a config reference to a column mapped to a role
     (e.g. ``strata: site`` with ``data.columns.practice: site``) is rewritten to
@@ -150,8 +187,9 @@ def _roles_in_references(cfg: dict) -> None:
     for key in ("strata", "cluster"):
         if cfg.get(key) in ren:
             cfg[key] = ren[cfg[key]]
-    for key in ("covariates", "stratification_factors"):
-        cfg[key] = [ren.get(c, c) for c in cfg[key]]
+    cfg["stratification_factors"] = [ren.get(c, c) for c in cfg["stratification_factors"]]
+    cfg["covariates"] = [{**c, "column": ren.get(c["column"], c["column"])} if isinstance(c, dict)
+                         else ren.get(c, c) for c in cfg["covariates"]]
     for sg in cfg["subgroups"]:
         sg["column"] = ren.get(sg["column"], sg["column"])
 

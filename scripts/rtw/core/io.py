@@ -277,7 +277,7 @@ def _read_csv(path: Path, options: ReadOptions, as_text: bool, columns) -> pd.Da
         raise InputError("file is empty (no header row)", file=str(path),
                          expected="a header row naming the columns") from None
     except pd.errors.ParserError as e:
-        raise InputError(f"CSV could not be parsed: {e}", file=str(path),
+        raise InputError(f"CSV could not be parsed: {' '.join(str(e).split())}", file=str(path),
                          expected=f"values separated by {sep!r} (config data.csv.sep), "
                                   "one record per line") from None
     if as_text and decimal == ",":

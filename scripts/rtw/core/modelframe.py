@@ -7,11 +7,12 @@ Conventions (those of R ``factor()`` + ``contr.treatment``):
 
 * the arm enters as one 0/1 column named ``arm`` (1 = intervention,
   ``config['trial']['arms']['intervention']``; the control arm is the reference);
-* a categorical column (object, category or bool dtype, and every
-  ``stratification_factors`` column even when coded as numbers) becomes
-  treatment dummies named ``column[level]`` with the *first sorted level* as
-  reference (as R's ``factor()`` sorts levels);
-* numeric columns enter as they are;
+* a categorical column (object, category or bool dtype, every
+  ``stratification_factors`` column even when coded as numbers, and a covariate
+  declared ``type: categorical``) becomes treatment dummies named
+  ``column[level]`` with the *first sorted level* as reference (as R's
+  ``factor()`` sorts levels), or the declared ``reference`` (R ``relevel``);
+* numeric columns, and covariates declared ``type: numeric``, enter as they are;
 * rows with a missing value in any model variable are dropped (complete case,
   as R's default ``na.action = na.omit``) and the number kept is reported.
 """
@@ -23,6 +24,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+
+from rtw.core.config import arm_label, covariate_declaration, covariate_names
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,21 @@ def levels(s: pd.Series) -> list:
         return sorted(vals, key=str)
 
 
+def reference_first(lv: list, reference, column: str = "") -> list:
+    """``lv`` with the level ``reference`` first (R ``relevel``); ``None``: ``lv`` unchanged.
+
+    The reference is matched as the data hold it, numbers by value (``2``, ``"2"`` and
+    ``2.0`` are one level: :func:`rtw.core.config.arm_label`)."""
+    if reference is None:
+        return list(lv)
+    want = arm_label(reference)
+    hits = [x for x in lv if arm_label(x) == want]
+    if not hits:
+        raise ValueError(f"covariate {column!r}: reference level {reference!r} is not a level "
+                         f"of the column (levels: {', '.join(map(str, lv))})")
+    return [hits[0]] + [x for x in lv if x != hits[0]]
+
+
 def dummies(s: pd.Series, name: str | None = None, lv: Sequence | None = None) -> pd.DataFrame:
     """Treatment dummies ``name[level]`` for all but the first level."""
     name = name or s.name
@@ -91,7 +109,7 @@ def adjustment_columns(config: dict, df: pd.DataFrame | None = None,
     """
     cols: list[str] = []
     for c in list(config["stratification_factors"]) + (
-            list(config["covariates"]) if include_covariates else []) + (
+            covariate_names(config) if include_covariates else []) + (
             [baseline] if baseline else []):
         if c and c not in cols and c != "arm":
             cols.append(c)
@@ -174,8 +192,12 @@ def _design_columns(df, config, adjust, arm, intercept, practice, extra, arm_col
     strat = set(config["stratification_factors"])
     for c in adjust:
         s = df[c]
-        if is_categorical(s) or c in strat:   # stratification factors are always factors
-            parts.append(dummies(s.astype(object).where(s.notna(), None), c))
+        declared = covariate_declaration(config, c)
+        kind = declared["type"]
+        if kind != "numeric" and (is_categorical(s) or c in strat or kind == "categorical"):
+            # stratification factors are always factors; a declared reference comes first
+            lv = reference_first(levels(s), declared["reference"], c)
+            parts.append(dummies(s.astype(object).where(s.notna(), None), c, lv))
         else:
             parts.append(pd.DataFrame({c: pd.to_numeric(s, errors="coerce").astype(float)},
                                       index=df.index))

@@ -85,9 +85,10 @@ def config_columns(config: dict) -> list[tuple[str, str]]:
     ``outcomes.count.value``, ``covariates[1]``, ``outcomes.time_to_event[0].time``,
     ``subgroups[2].column`` (as rtw.core.validation names keys).
     """
-    need = []
-    for key in ("covariates", "stratification_factors"):
-        need += [(f"{key}[{i}]", c) for i, c in enumerate(config[key])]
+    from rtw.core.config import covariate_names
+    need = [(f"covariates[{i}]", c) for i, c in enumerate(covariate_names(config))]
+    need += [(f"stratification_factors[{i}]", c)
+             for i, c in enumerate(config["stratification_factors"])]
     need += [(key, config[key]) for key in ("strata", "cluster") if config[key]]
     oc = config["outcomes"]
     for i, o in enumerate(oc["time_to_event"]):

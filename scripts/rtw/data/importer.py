@@ -21,6 +21,7 @@ import pandas as pd
 
 from rtw.core.io import InputError, read_options, read_table, sheet_row, strip_text
 from rtw.data.analysis_schema import check_config_columns, config_columns
+from rtw.data.coltypes import check_column_types
 from rtw.data.labels import (VARIANT_RULE, apply_category_labels, arm_values,
                              canonical_spellings, label_list, match_labels,
                              resolve_event_values)
@@ -35,7 +36,8 @@ def import_analysis_table(path, config: dict, queries=None) -> pd.DataFrame:
     (:func:`_rename_roles`); ids unique (:func:`_check_ids`); arm labels, variants queried
     (:func:`_check_arms`); category variants queried (:func:`_match_categories`); the
     config's columns exist (:func:`rtw.data.analysis_schema.check_config_columns`); outcome
-    values (:func:`_check_outcome_values`); time-to-event times and event codes
+    types of every column the analysis uses, covariates, outcomes and baselines
+    (:func:`rtw.data.coltypes.check_column_types`); time-to-event times and event codes
     (:func:`_check_event_times`).
 
     Parameters
@@ -72,8 +74,9 @@ def import_analysis_table(path, config: dict, queries=None) -> pd.DataFrame:
     _check_ids(df, cols, path)
     _check_arms(df, cfg["trial"]["arms"], cols, path, queries)
     check_config_columns(cfg, df.columns, path)
-    _match_categories(df, cfg, outcome_cols, path, queries)
-    _check_outcome_values(df, cfg, path)
+    _match_categories(df, cfg, outcome_cols, path, queries,
+                      {role: src for role, src in cols.items() if src})
+    check_column_types(df, cfg, path, user_names={r: c for r, c in cols.items() if c})
     _check_event_times(df, cfg, path, labels)
     df.attrs = {}
     return df
@@ -145,7 +148,7 @@ def _query_variants(queries, path, df, column, raw, mask, matched, what, action)
 
 
 def _match_categories(df: pd.DataFrame, cfg: dict, outcome_cols: set, path: str,
-                      queries) -> None:
+                      queries, user_names: dict | None = None) -> None:
     """Text columns the config names (covariates, stratification factors, strata, cluster,
     subgroups): labels equal but for case and blanks are one level, spelled as its most
     frequent form; each other spelling is matched to it and queried."""
@@ -158,7 +161,7 @@ def _match_categories(df: pd.DataFrame, cfg: dict, outcome_cols: set, path: str,
         raw = df[col].copy()
         mask = raw.isin(list(spell)).to_numpy()
         matched = raw.map(lambda v: spell.get(v, v)).to_numpy(dtype=object)
-        _query_variants(queries, path, df, col, raw, mask, matched,
+        _query_variants(queries, path, df, (user_names or {}).get(col, col), raw, mask, matched,
                         f"another value of the column ({key})", "matched to ")
         df[col] = matched
 
@@ -188,44 +191,3 @@ def _check_event_times(df: pd.DataFrame, cfg: dict, path: str, value_labels: dic
 def _labels_hint(value_labels: dict, column: str) -> str:
     labels = value_labels.get(column)
     return f"; the column's value labels: {label_list(labels)}" if labels else ""
-
-
-def _bad_value(path, df, col, mask, message, expected):
-    i = int(np.flatnonzero(mask)[0])
-    raise InputError(f"{message} ({int(mask.sum())} row(s) in this column)", file=path,
-                     row=sheet_row(i), column=col, value=df[col].iloc[i], expected=expected)
-
-
-def _check_outcome_values(df: pd.DataFrame, cfg: dict, path: str) -> None:
-    """Outcome columns must hold what their analyses need (missing values are allowed:
-    they are the complete-case analyses' business and are counted in the tables)."""
-    oc = cfg["outcomes"]
-    numeric = []                                    # (column, minimum or None, what)
-    if oc["count"]:
-        numeric.append((oc["count"]["value"], 0, "a count >= 0"))
-        if oc["count"]["baseline"]:
-            numeric.append((oc["count"]["baseline"], 0, "a count >= 0"))
-    for o in oc["continuous"]:
-        numeric.append((o["value"], None, "a number"))
-        if o["baseline"]:
-            numeric.append((o["baseline"], None, "a number"))
-    for o in oc["time_to_event"]:
-        for k in ("lower", "upper"):
-            if o.get(k):
-                numeric.append((o[k], 0, "a time >= 0 (empty upper = right-censored)"))
-    for col, lo, what in numeric:
-        x = pd.to_numeric(df[col], errors="coerce")
-        bad = (df[col].notna() & x.isna()).to_numpy()
-        if bad.any():
-            _bad_value(path, df, col, bad, "value is not a number", what)
-        if lo is not None:
-            neg = (x < lo).to_numpy()
-            if neg.any():
-                _bad_value(path, df, col, neg, "value out of range", what)
-    for o in oc["binary"]:
-        col = o["value"]
-        x = pd.to_numeric(df[col], errors="coerce")
-        bad = (df[col].notna() & ~x.isin([0, 1])).to_numpy()
-        if bad.any():
-            _bad_value(path, df, col, bad, "binary outcome value not 0 or 1",
-                       "0, 1 or empty (missing)")

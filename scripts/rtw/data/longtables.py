@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rtw.core.config import ConfigError, arm_label
+from rtw.core.config import ConfigError, arm_label, covariate_names
 from rtw.core.io import InputError, read_table, sheet_row
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "workflow" / "schemas"
@@ -355,7 +355,7 @@ def _joined(long: dict, pos, analysis: pd.DataFrame, config: dict) -> pd.DataFra
         before = np.cumsum(ev) - ev
         out["spell"] = (before - np.maximum.accumulate(np.where(first, before, 0)) + 1)
     out.update({name: values[order] for name, values in long.items()})
-    model = [*config["stratification_factors"], *config["covariates"],
+    model = [*config["stratification_factors"], *covariate_names(config),
              *(c for c in (config["strata"], config["cluster"]) if c)]
     for c in ["arm"] + [c for c in dict.fromkeys(model) if c not in out and c != "arm"]:
         out[c] = analysis[c].to_numpy()[p]

@@ -177,7 +177,9 @@ def _one_type(name: str, node: dict, root: dict) -> str:
         if not items:
             inner = "any"
         elif any(s.get("properties") for s in _shapes(items, root)):
-            inner = "objects"
+            plain = [type_text(resolve(b, root), root) for b in items.get("oneOf", [])
+                     if not resolve(b, root).get("properties")]
+            inner = " or ".join([*plain, "objects"])
         else:
             inner = type_text(items, root)
         return f"list of {inner}{_count(node, 'minItems', 'maxItems', 'items')}"

@@ -175,7 +175,7 @@ def batch_config(config: dict, sim: dict) -> dict:
     nb_boundary = config["regression"]["fallback"]["nb_boundary"]
     return {
         "stratification_factors": list(config["stratification_factors"]),
-        "covariates": list(config["covariates"]),
+        "covariates": list(config["covariates"]),      # as written: declarations kept
         "practice_effect": practice_effect(sim, config),
         "outcomes": {"count": None if count is None else {"baseline": count["baseline"]}},
         "regression": {"fallback": {"nb_boundary": nb_boundary}},

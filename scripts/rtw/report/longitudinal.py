@@ -23,6 +23,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
+from rtw.core.config import covariate_names
 from rtw.core.timescale import axis_label, round_times
 from rtw.report import fmt, style
 from rtw.report.figure_common import pyplot, styled, thinned_tick_labels
@@ -330,7 +331,7 @@ def longitudinal_table(est: pd.DataFrame, config: Mapping) -> pd.DataFrame:
 
 
 def _adjusted(config: Mapping) -> str:
-    cols = [*config["stratification_factors"], *config["covariates"]]
+    cols = [*config["stratification_factors"], *covariate_names(config)]
     return ("Models adjust for " + ", ".join(map(str, dict.fromkeys(cols))) + ".") if cols \
         else "Models are unadjusted."
 

@@ -54,6 +54,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from rtw.core.config import covariate_declaration, covariate_names
 from rtw.core.timescale import singular, time_digits
 from rtw.core.validation import with_defaults
 from rtw.report import fmt
@@ -181,13 +182,15 @@ def table1_config(cfg: Mapping, df: pd.DataFrame) -> dict:
     if baseline_spec(cfg, df):
         return dict(cfg)
     outcomes = cfg["outcomes"]
-    cols = list(cfg["stratification_factors"]) + list(cfg["covariates"])
+    cols = list(cfg["stratification_factors"]) + covariate_names(cfg)
     cols += [o["baseline"] for o in ([outcomes["count"]] if outcomes["count"] else [])
              + list(outcomes["continuous"])]
     cols = [c for c in dict.fromkeys(cols) if c and c in df.columns]
     spec = []
     for c in cols:
-        if df[c].dtype.kind in "fiu":   # scores within [-1, 1] (EQ-5D) with 2 decimals
+        if covariate_declaration(cfg, c)["type"] == "categorical":
+            spec.append({"column": c, "label": c, "type": "categorical"})
+        elif df[c].dtype.kind in "fiu":   # scores within [-1, 1] (EQ-5D) with 2 decimals
             small = df[c].notna().any() and float(df[c].abs().max()) <= 1
             spec.append({"column": c, "label": c, "type": "continuous", **({"dp": 2} if small else {})})
         else:
