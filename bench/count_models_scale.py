@@ -50,7 +50,8 @@ ROOT = HERE.parent
 
 X_COLS = ["arm", "age", "sex", "days_off_before"]
 PY_FITS = ["zinb_1", "hurdle_1", "zinb_x", "hurdle_x", "nb_fixed_10", "nb_fixed_100",
-           "nb_fixed_100_codes", "nb_fixed_1000_codes", "nb_fixed_100_dense_solve"]
+           "nb_fixed_100_codes", "nb_fixed_1000_codes", "nb_fixed_10_runner",
+           "nb_fixed_100_runner", "nb_fixed_1000_runner", "nb_fixed_100_dense_solve"]
 R_FITS = ["zinb_1", "hurdle_1", "zinb_x", "hurdle_x", "nb_fixed_10", "nb_fixed_100",
           "nb_fixed_1000"]
 #: R's glm.nb with a 1,000-level factor: 65 s at n = 10^4 and not finished after 600 s at
@@ -99,10 +100,36 @@ def _dummies(s: pd.Series, name: str) -> pd.DataFrame:
     return D
 
 
+def _runner_config(col: str) -> tuple[dict, dict]:
+    """A config for rtw.models.runner on the generated table (arms 0/1, covariates
+    x, practice column ``col``) and its count outcome."""
+    import yaml
+    from rtw.core.config import load
+    with open(ROOT / "config" / "config.yaml", encoding="utf-8") as fh:
+        cfg = load(yaml.safe_load(fh))
+    cfg["trial"]["arms"] = {**cfg["trial"]["arms"], "control": "0", "intervention": "1"}
+    cfg.update(stratification_factors=[], covariates=["age", "sex"], cluster=col,
+               practice_effect="none")
+    spec = {**cfg["outcomes"]["count"], "name": "days_off", "value": "days_off",
+            "baseline": "days_off_before", "exposure_days": 182}
+    return cfg, spec
+
+
 def _fit_nb(fit, d, X, y):
     from rtw.models import counts
     G = fit.split("_")[2]
     col = {"10": "practice10", "100": "practice", "1000": "practice1000"}[G]
+    if fit.endswith("_runner"):
+        from rtw.models import runner
+        cfg, spec = _runner_config(col)
+        t0 = time.perf_counter()
+        rows, (f, _), D = runner._nb_model(d, cfg, spec, analysis="nb_fixed_practice",
+                                           force_fixed=True)
+        secs = time.perf_counter() - t0
+        return secs, {"converged": f.converged, "theta": f.theta, "arm": float(f.params["arm"]),
+                      "se_arm": float(np.sqrt(f.cov.loc["arm", "arm"])), "rows": len(rows),
+                      "block": f.blocks is not None, "codes": D.fixed is not None,
+                      "iterations": f.iterations, "notes": f.notes}
     if fit.endswith("_codes"):
         t0 = time.perf_counter()
         f = counts.fit_nb(X, y, fixed=d[col], fixed_name="practice")
@@ -114,7 +141,7 @@ def _fit_nb(fit, d, X, y):
     secs = time.perf_counter() - t0
     return secs, {"converged": f.converged, "theta": f.theta, "arm": float(f.params["arm"]),
                   "se_arm": float(np.sqrt(f.cov.loc["arm", "arm"])),
-                  "block": f.blocks is not None, "notes": f.notes}
+                  "block": f.blocks is not None, "iterations": f.iterations, "notes": f.notes}
 
 
 def worker(fit: str, csv: str) -> None:
