@@ -21,7 +21,9 @@ Fits (the same model on both sides; x = arm + age + sex + days_off_before):
   practices = ``counts.fit_nb``: with G = 10 and 100 on the dense design with the practice
   dummies, as the pipeline builds it (the dummies are found and solved by the block
   structure from 20 columns on); ``(codes)``: the practice codes given as ``fixed=``
-  (no n x G dummies); ``(dense solve)``: the old dense X'WX (``min_block`` above k).
+  (no n x G dummies); ``(dense solve)``: the old dense X'WX (``min_block`` above k);
+  ``(pipeline)``: ``rtw.models.runner``'s ``nb_fixed_practice`` from the table to its
+  estimate rows (the design keeps 20+ practice dummies as a factor, ``Design.fixed``).
 
 Convergence: Python -- the fit's flag (Newton decrement < 1e-12 for pscl-type fits, glm.nb's
 alternation for NB) and max |gradient| of the log-likelihood at the estimates; R -- pscl's
@@ -272,11 +274,13 @@ def _py_row(r, rfit):
     res = r["res"] or {}
     fit = r["fit"]
     how = (" (codes)" if fit.endswith("_codes") else " (dense solve, before)"
-           if fit.endswith("_dense_solve") else "")
+           if fit.endswith("_dense_solve") else " (pipeline: runner, design to rows)"
+           if fit.endswith("_runner") else "")
     label = LABEL[rfit] + how
     conv = ("" if not res else ("yes" if res["converged"] else "NO")
             + (f", max abs gradient {res['max_abs_gradient']:.1e}" if "max_abs_gradient" in res else "")
-            + (", block solve" if res.get("block") else ""))
+            + (", block solve" if res.get("block") else "")
+            + (", practice as codes" if res.get("codes") else ""))
     return label, res, conv
 
 
@@ -293,7 +297,12 @@ def write_md(rows, sizes, r_timeout, path):
              "process's peak resident memory (data + runtime + fit), MB.  Convergence: Python's "
              "flag and max |gradient| of the log-likelihood at the estimates; R's `converged` and, "
              "for pscl fits, max |gradient| of the same log-likelihood at R's estimates "
-             "(evaluated by rtw's analytic gradient).  R fits stopped after "
+             "(evaluated by rtw's analytic gradient).  Iterations: Python -- Newton steps "
+             "(pscl-type fits; the hurdle's count part) or IRLS steps summed over the theta "
+             "alternations (NB); R -- optim's log-likelihood evaluations (pscl, BFGS; glm.nb "
+             "does not return its count).  `(pipeline: runner, design to rows)`: "
+             "`rtw.models.runner`'s nb_fixed_practice from the table to its estimate rows "
+             "(design, fit, one row per term, 1,000+ rows with 1,000 practices).  R fits stopped after "
              f"{r_timeout:.0f} s are marked so and not retried at a larger n.  R's glm.nb with "
              f"1,000 practices is run only at n <= {R_MAX_N_1000:,}: it took 65 s at 10^4 and had "
              "not finished after 600 s at 10^5 in a trial run (a QR of the n x 1,005 model matrix "
@@ -301,10 +310,11 @@ def write_md(rows, sizes, r_timeout, path):
     for n in sizes:
         lines += [f"## n = {n:,}", "",
                   "| fit | Python s | R s | ratio | Python RSS MB | R RSS MB | Python converged | "
-                  "R converged | arm coef Python / R |", "|---|---|---|---|---|---|---|---|---|"]
+                  "R converged | iterations Python / R | arm coef Python / R |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         rr = {r["fit"]: r for r in rows if r["n"] == n and r["side"] == "R"}
         for r in (r for r in rows if r["n"] == n and r["side"] == "Python"):
-            rfit = r["fit"].replace("_codes", "").replace("_dense_solve", "")
+            rfit = r["fit"].replace("_codes", "").replace("_dense_solve", "").replace("_runner", "")
             label, res, conv = _py_row(r, rfit)
             R = rr.get(rfit, {})
             rres = R.get("res") or {}
@@ -317,9 +327,15 @@ def write_md(rows, sizes, r_timeout, path):
             ratio = ps / rs if ps and rs else None
             lines.append(f"| {label} | {_fmt(ps)} | {_fmt(rs)} | {_fmt(ratio, '.3f')} | "
                          f"{_fmt(r['rss'], '.0f')} | {_fmt(R.get('rss'), '.0f')} | {conv or r['status']} | "
-                         f"{rconv} | {_fmt(res.get('arm'), '.6f')} / {_fmt(rres.get('arm'), '.6f')} |")
+                         f"{rconv} | {_it(res)} / {_it(rres)} | "
+                         f"{_fmt(res.get('arm'), '.6f')} / {_fmt(rres.get('arm'), '.6f')} |")
         lines += ["", _summary(rows, n), ""]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _it(res) -> str:
+    v = (res or {}).get("iterations")
+    return "" if v is None or (isinstance(v, float) and not np.isfinite(v)) else str(int(v))
 
 
 def _summary(rows, n) -> str:
