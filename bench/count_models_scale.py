@@ -237,13 +237,14 @@ def bench_size(n: int, r_timeout: float, skip_r: set, py_fits, r_fits) -> list[d
     d = make_table(n)
     d.to_csv(csv, index=False)
     rows = []
+    load = f"{os.getloadavg()[0]:.1f}"
     for fit in py_fits:
         if fit == "nb_fixed_100_dense_solve" and n > 100_000:
             continue                     # the old dense solve: minutes at 10^6 (n k^2 per step)
         res, wall, rss, status = run([sys.executable, __file__, "--worker", fit, "--csv", str(csv)],
                                      timeout=1800)
         rows.append({"n": n, "side": "Python", "fit": fit, "res": res, "wall": wall, "rss": rss,
-                     "status": status})
+                     "status": status, "load": load})
         print(f"n={n} Python {fit}: {status} {res and round(res['seconds'], 2)} s", flush=True)
     for fit in r_fits:
         if fit == "nb_fixed_1000" and n > R_MAX_N_1000:
@@ -308,7 +309,11 @@ def write_md(rows, sizes, r_timeout, path):
              "not finished after 600 s at 10^5 in a trial run (a QR of the n x 1,005 model matrix "
              "at every IRLS step; at 10^6 the model matrix alone is 8 GB).", ""]
     for n in sizes:
-        lines += [f"## n = {n:,}", "",
+        if not any(r["n"] == n for r in rows):
+            continue
+        load = next((r.get("load") for r in rows if r["n"] == n and r.get("load")), None)
+        lines += [f"## n = {n:,}", ""] + ([f"Load average (1 min) when this n started: {load}.", ""]
+                                           if load else []) + [
                   "| fit | Python s | R s | ratio | Python RSS MB | R RSS MB | Python converged | "
                   "R converged | iterations Python / R | arm coef Python / R |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
@@ -349,7 +354,7 @@ def _summary(rows, n) -> str:
     conv = all(r["res"]["converged"] for r in py.values())
     worst = max((r["res"].get("max_abs_gradient", 0.0) for r in py.values()), default=np.nan)
     return (f"The {len(both)} fits run on both sides: Python {tp:.1f} s, R {tr:.1f} s "
-            f"(ratio {tp / tr:.3f}).  Every Python fit converged: {'yes' if conv else 'NO'} "
+            f"(ratio {tp / tr if tr else float('nan'):.3f}).  Every Python fit converged: {'yes' if conv else 'NO'} "
             f"(largest max |gradient| of a pscl-type fit {worst:.1e}).")
 
 
@@ -365,6 +370,8 @@ def main(argv=None):
     ap.add_argument("--out", default=str(HERE / "count_models_scale.md"))
     ap.add_argument("--worker")
     ap.add_argument("--csv")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the rows of other sizes from bench/out/count_models_scale.json")
     ap.add_argument("--from-json", action="store_true",
                     help="rewrite the .md from bench/out/count_models_scale.json (no fits)")
     a = ap.parse_args(argv)
@@ -374,7 +381,11 @@ def main(argv=None):
         rows = json.loads((HERE / "out" / "count_models_scale.json").read_text())
         return write_md(rows, sorted({r["n"] for r in rows}), a.r_timeout, Path(a.out))
     rows, skip = [], set()
-    for n in a.sizes:
+    js = HERE / "out" / "count_models_scale.json"
+    if a.merge and js.exists():
+        rows = [r for r in json.loads(js.read_text()) if r["n"] not in a.sizes]
+        a.sizes = sorted(set(a.sizes) | {r["n"] for r in rows})
+    for n in sorted(set(a.sizes) - {r["n"] for r in rows}):
         rows += bench_size(n, a.r_timeout, skip, PY_FITS, R_FITS)
         (HERE / "out").mkdir(exist_ok=True)
         (HERE / "out" / "count_models_scale.json").write_text(
