@@ -4,6 +4,7 @@
 # MODEL: zinb_1 | hurdle_1 | zinb_x | hurdle_x | nb_fixed_10 | nb_fixed_100 | nb_fixed_1000
 # Prints one JSON line: seconds (the fit alone; the CSV is read before the clock starts),
 # converged (pscl: optim's convergence == 0; glm.nb: fit$converged and no theta.ml warning),
+# iterations (pscl: optim's count of log-likelihood evaluations; glm.nb: NA, its fit$iter is only the last IRLS),
 # the coefficients (count, zero, log(theta)) and the arm coefficient and SE.
 suppressPackageStartupMessages({ library(MASS); library(pscl); library(jsonlite) })
 args <- commandArgs(trailingOnly = TRUE)

@@ -21,7 +21,9 @@ Fits (the same model on both sides; x = arm + age + sex + days_off_before):
   practices = ``counts.fit_nb``: with G = 10 and 100 on the dense design with the practice
   dummies, as the pipeline builds it (the dummies are found and solved by the block
   structure from 20 columns on); ``(codes)``: the practice codes given as ``fixed=``
-  (no n x G dummies); ``(dense solve)``: the old dense X'WX (``min_block`` above k).
+  (no n x G dummies); ``(dense solve)``: the old dense X'WX (``min_block`` above k);
+  ``(pipeline)``: ``rtw.models.runner``'s ``nb_fixed_practice`` from the table to its
+  estimate rows (the design keeps 20+ practice dummies as a factor, ``Design.fixed``).
 
 Convergence: Python -- the fit's flag (Newton decrement < 1e-12 for pscl-type fits, glm.nb's
 alternation for NB) and max |gradient| of the log-likelihood at the estimates; R -- pscl's
@@ -50,7 +52,8 @@ ROOT = HERE.parent
 
 X_COLS = ["arm", "age", "sex", "days_off_before"]
 PY_FITS = ["zinb_1", "hurdle_1", "zinb_x", "hurdle_x", "nb_fixed_10", "nb_fixed_100",
-           "nb_fixed_100_codes", "nb_fixed_1000_codes", "nb_fixed_100_dense_solve"]
+           "nb_fixed_100_codes", "nb_fixed_1000_codes", "nb_fixed_10_runner",
+           "nb_fixed_100_runner", "nb_fixed_1000_runner", "nb_fixed_100_dense_solve"]
 R_FITS = ["zinb_1", "hurdle_1", "zinb_x", "hurdle_x", "nb_fixed_10", "nb_fixed_100",
           "nb_fixed_1000"]
 #: R's glm.nb with a 1,000-level factor: 65 s at n = 10^4 and not finished after 600 s at
@@ -99,10 +102,36 @@ def _dummies(s: pd.Series, name: str) -> pd.DataFrame:
     return D
 
 
+def _runner_config(col: str) -> tuple[dict, dict]:
+    """A config for rtw.models.runner on the generated table (arms 0/1, covariates
+    x, practice column ``col``) and its count outcome."""
+    import yaml
+    from rtw.core.config import load
+    with open(ROOT / "config" / "config.yaml", encoding="utf-8") as fh:
+        cfg = load(yaml.safe_load(fh))
+    cfg["trial"]["arms"] = {**cfg["trial"]["arms"], "control": "0", "intervention": "1"}
+    cfg.update(stratification_factors=[], covariates=["age", "sex"], cluster=col,
+               practice_effect="none")
+    spec = {**cfg["outcomes"]["count"], "name": "days_off", "value": "days_off",
+            "baseline": "days_off_before", "exposure_days": 182}
+    return cfg, spec
+
+
 def _fit_nb(fit, d, X, y):
     from rtw.models import counts
     G = fit.split("_")[2]
     col = {"10": "practice10", "100": "practice", "1000": "practice1000"}[G]
+    if fit.endswith("_runner"):
+        from rtw.models import runner
+        cfg, spec = _runner_config(col)
+        t0 = time.perf_counter()
+        rows, (f, _), D = runner._nb_model(d, cfg, spec, analysis="nb_fixed_practice",
+                                           force_fixed=True)
+        secs = time.perf_counter() - t0
+        return secs, {"converged": f.converged, "theta": f.theta, "arm": float(f.params["arm"]),
+                      "se_arm": float(np.sqrt(f.cov.loc["arm", "arm"])), "rows": len(rows),
+                      "block": f.blocks is not None, "codes": D.fixed is not None,
+                      "iterations": f.iterations, "notes": f.notes}
     if fit.endswith("_codes"):
         t0 = time.perf_counter()
         f = counts.fit_nb(X, y, fixed=d[col], fixed_name="practice")
@@ -114,7 +143,7 @@ def _fit_nb(fit, d, X, y):
     secs = time.perf_counter() - t0
     return secs, {"converged": f.converged, "theta": f.theta, "arm": float(f.params["arm"]),
                   "se_arm": float(np.sqrt(f.cov.loc["arm", "arm"])),
-                  "block": f.blocks is not None, "notes": f.notes}
+                  "block": f.blocks is not None, "iterations": f.iterations, "notes": f.notes}
 
 
 def worker(fit: str, csv: str) -> None:
@@ -208,13 +237,14 @@ def bench_size(n: int, r_timeout: float, skip_r: set, py_fits, r_fits) -> list[d
     d = make_table(n)
     d.to_csv(csv, index=False)
     rows = []
+    load = f"{os.getloadavg()[0]:.1f}"
     for fit in py_fits:
         if fit == "nb_fixed_100_dense_solve" and n > 100_000:
             continue                     # the old dense solve: minutes at 10^6 (n k^2 per step)
         res, wall, rss, status = run([sys.executable, __file__, "--worker", fit, "--csv", str(csv)],
                                      timeout=1800)
         rows.append({"n": n, "side": "Python", "fit": fit, "res": res, "wall": wall, "rss": rss,
-                     "status": status})
+                     "status": status, "load": load})
         print(f"n={n} Python {fit}: {status} {res and round(res['seconds'], 2)} s", flush=True)
     for fit in r_fits:
         if fit == "nb_fixed_1000" and n > R_MAX_N_1000:
@@ -245,11 +275,13 @@ def _py_row(r, rfit):
     res = r["res"] or {}
     fit = r["fit"]
     how = (" (codes)" if fit.endswith("_codes") else " (dense solve, before)"
-           if fit.endswith("_dense_solve") else "")
+           if fit.endswith("_dense_solve") else " (pipeline: runner, design to rows)"
+           if fit.endswith("_runner") else "")
     label = LABEL[rfit] + how
     conv = ("" if not res else ("yes" if res["converged"] else "NO")
             + (f", max abs gradient {res['max_abs_gradient']:.1e}" if "max_abs_gradient" in res else "")
-            + (", block solve" if res.get("block") else ""))
+            + (", block solve" if res.get("block") else "")
+            + (", practice as codes" if res.get("codes") else ""))
     return label, res, conv
 
 
@@ -266,18 +298,28 @@ def write_md(rows, sizes, r_timeout, path):
              "process's peak resident memory (data + runtime + fit), MB.  Convergence: Python's "
              "flag and max |gradient| of the log-likelihood at the estimates; R's `converged` and, "
              "for pscl fits, max |gradient| of the same log-likelihood at R's estimates "
-             "(evaluated by rtw's analytic gradient).  R fits stopped after "
+             "(evaluated by rtw's analytic gradient).  Iterations: Python -- Newton steps "
+             "(pscl-type fits; the hurdle's count part) or IRLS steps summed over the theta "
+             "alternations (NB); R -- optim's log-likelihood evaluations (pscl, BFGS; glm.nb "
+             "does not return its count).  `(pipeline: runner, design to rows)`: "
+             "`rtw.models.runner`'s nb_fixed_practice from the table to its estimate rows "
+             "(design, fit, one row per term, 1,000+ rows with 1,000 practices).  R fits stopped after "
              f"{r_timeout:.0f} s are marked so and not retried at a larger n.  R's glm.nb with "
              f"1,000 practices is run only at n <= {R_MAX_N_1000:,}: it took 65 s at 10^4 and had "
              "not finished after 600 s at 10^5 in a trial run (a QR of the n x 1,005 model matrix "
              "at every IRLS step; at 10^6 the model matrix alone is 8 GB).", ""]
     for n in sizes:
-        lines += [f"## n = {n:,}", "",
+        if not any(r["n"] == n for r in rows):
+            continue
+        load = next((r.get("load") for r in rows if r["n"] == n and r.get("load")), None)
+        lines += [f"## n = {n:,}", ""] + ([f"Load average (1 min) when this n started: {load}.", ""]
+                                           if load else []) + [
                   "| fit | Python s | R s | ratio | Python RSS MB | R RSS MB | Python converged | "
-                  "R converged | arm coef Python / R |", "|---|---|---|---|---|---|---|---|---|"]
+                  "R converged | iterations Python / R | arm coef Python / R |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         rr = {r["fit"]: r for r in rows if r["n"] == n and r["side"] == "R"}
         for r in (r for r in rows if r["n"] == n and r["side"] == "Python"):
-            rfit = r["fit"].replace("_codes", "").replace("_dense_solve", "")
+            rfit = r["fit"].replace("_codes", "").replace("_dense_solve", "").replace("_runner", "")
             label, res, conv = _py_row(r, rfit)
             R = rr.get(rfit, {})
             rres = R.get("res") or {}
@@ -290,9 +332,15 @@ def write_md(rows, sizes, r_timeout, path):
             ratio = ps / rs if ps and rs else None
             lines.append(f"| {label} | {_fmt(ps)} | {_fmt(rs)} | {_fmt(ratio, '.3f')} | "
                          f"{_fmt(r['rss'], '.0f')} | {_fmt(R.get('rss'), '.0f')} | {conv or r['status']} | "
-                         f"{rconv} | {_fmt(res.get('arm'), '.6f')} / {_fmt(rres.get('arm'), '.6f')} |")
+                         f"{rconv} | {_it(res)} / {_it(rres)} | "
+                         f"{_fmt(res.get('arm'), '.6f')} / {_fmt(rres.get('arm'), '.6f')} |")
         lines += ["", _summary(rows, n), ""]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _it(res) -> str:
+    v = (res or {}).get("iterations")
+    return "" if v is None or (isinstance(v, float) and not np.isfinite(v)) else str(int(v))
 
 
 def _summary(rows, n) -> str:
@@ -306,7 +354,7 @@ def _summary(rows, n) -> str:
     conv = all(r["res"]["converged"] for r in py.values())
     worst = max((r["res"].get("max_abs_gradient", 0.0) for r in py.values()), default=np.nan)
     return (f"The {len(both)} fits run on both sides: Python {tp:.1f} s, R {tr:.1f} s "
-            f"(ratio {tp / tr:.3f}).  Every Python fit converged: {'yes' if conv else 'NO'} "
+            f"(ratio {tp / tr if tr else float('nan'):.3f}).  Every Python fit converged: {'yes' if conv else 'NO'} "
             f"(largest max |gradient| of a pscl-type fit {worst:.1e}).")
 
 
@@ -322,6 +370,8 @@ def main(argv=None):
     ap.add_argument("--out", default=str(HERE / "count_models_scale.md"))
     ap.add_argument("--worker")
     ap.add_argument("--csv")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the rows of other sizes from bench/out/count_models_scale.json")
     ap.add_argument("--from-json", action="store_true",
                     help="rewrite the .md from bench/out/count_models_scale.json (no fits)")
     a = ap.parse_args(argv)
@@ -331,7 +381,11 @@ def main(argv=None):
         rows = json.loads((HERE / "out" / "count_models_scale.json").read_text())
         return write_md(rows, sorted({r["n"] for r in rows}), a.r_timeout, Path(a.out))
     rows, skip = [], set()
-    for n in a.sizes:
+    js = HERE / "out" / "count_models_scale.json"
+    if a.merge and js.exists():
+        rows = [r for r in json.loads(js.read_text()) if r["n"] not in a.sizes]
+        a.sizes = sorted(set(a.sizes) | {r["n"] for r in rows})
+    for n in sorted(set(a.sizes) - {r["n"] for r in rows}):
         rows += bench_size(n, a.r_timeout, skip, PY_FITS, R_FITS)
         (HERE / "out").mkdir(exist_ok=True)
         (HERE / "out" / "count_models_scale.json").write_text(

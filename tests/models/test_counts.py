@@ -318,7 +318,7 @@ def _se(fit, cov=None):
 
 
 @pytest.mark.parametrize("name", ["small", "large"])
-def test_zinb_zero_part_same_matches_R_pscl_zeroinfl(name):
+def test_zinb_same_zero_part_matches_R_zeroinfl(name):
     """R (make_reference_zero_part.R): zeroinfl(y ~ x | x, dist = "negbin",
     control = zeroinfl.control(reltol = 1e-14, ndeps = rep(1e-5, k))): coef and theta rel 1e-5,
     logLik rel 1e-9; SEs rel 1e-5 against numDeriv::hessian of the ZINB log-likelihood, rel 1e-4
@@ -342,7 +342,7 @@ def test_zinb_zero_part_same_matches_R_pscl_zeroinfl(name):
 
 
 @pytest.mark.parametrize("name", ["small", "large"])
-def test_hurdle_nb_zero_part_same_matches_R_pscl_hurdle(name):
+def test_hurdle_same_zero_part_matches_R_hurdle(name):
     """R: hurdle(y ~ x | x, dist = "negbin", control = hurdle.control(reltol = 1e-14)):
     coef and theta rel 1e-5, logLik rel 1e-9; count-part SEs rel 1e-5 against numDeriv of the
     zero-truncated NB; the zero hurdle equals glm(I(y > 0) ~ x, binomial) (coef and SE rel 1e-8);

@@ -130,6 +130,11 @@ class Design:
     cluster: pd.Series | None = None
     dropped: int = 0
     notes: list[str] = field(default_factory=list)
+    #: the practice fixed effect as a factor (categorical, one value per kept row) when
+    #: ``build_design(practice_codes_from=...)`` kept its dummies out of ``X``; its
+    #: treatment dummies, named ``fixed_name[level]``, follow X's columns.
+    fixed: pd.Series | None = None
+    fixed_name: str | None = None
 
     @property
     def n(self) -> int:
@@ -140,7 +145,8 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
                  adjust: Sequence[str] = (), arm: bool = True, intercept: bool = True,
                  practice: str | None = None, cluster: str | None = None,
                  extra: pd.DataFrame | None = None,
-                 arm_column: str = "arm", treatment: pd.Series | None = None) -> Design:
+                 arm_column: str = "arm", treatment: pd.Series | None = None,
+                 practice_codes_from: int | None = None) -> Design:
     """Complete-case design matrix in R ``model.matrix`` form.
 
     Parameters
@@ -153,6 +159,13 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
     extra : further ready-made columns (e.g. interactions), aligned on ``df.index``.
     treatment : replaces the arm column by this 0/1 series named ``arm`` (e.g.
         engagement for IV); default the arm indicator.
+    practice_codes_from : with ``practice``, when the practice has at least this many
+        dummies (levels present in the complete cases, less the reference) and the design
+        with them is of full rank, the dummies are not built: ``X`` holds the other
+        columns and ``Design.fixed`` the practice as a factor (levels and names as the
+        dummies would have them), for a fit that solves the dummies by their block
+        structure (``rtw.models.counts.fit_nb(fixed=...)``).  Otherwise (fewer levels,
+        or a rank-deficient design: R's NA) the dummies are built as without it.
     """
     needed = [c for c in adjust]
     if outcome is not None:
@@ -164,7 +177,10 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
     missing_cols = [c for c in needed if c not in df.columns]
     if missing_cols:
         raise ValueError(f"column(s) {missing_cols} not in the analysis table")
-    X = _design_columns(df, config, adjust, arm, intercept, practice, extra, arm_column, treatment)
+    codes = (practice_codes_from is not None and bool(practice) and practice not in adjust
+             and extra is None)
+    X = _design_columns(df, config, adjust, arm, intercept, None if codes else practice, extra,
+                        arm_column, treatment)
     ok = X.notna().all(axis=1)
     for c in needed:
         ok &= df[c].notna()
@@ -173,6 +189,20 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
         y = pd.to_numeric(df[outcome], errors="coerce").astype(float)
         ok &= y.notna()
     keep = df.index[ok.to_numpy()]
+    if codes:
+        fac = _practice_factor(df, practice, keep, practice_codes_from)
+        Xk = X.loc[keep]
+        if fac is not None:
+            fac, absent = fac
+            Xd, notes = _drop_absent_and_dependent(Xk, extra_absent=absent)
+            if _full_rank_with_factor(Xd.to_numpy(float), fac.cat.codes.to_numpy()):
+                return Design(X=Xd, y=None if y is None else y.loc[keep], index=keep,
+                              cluster=None if not cluster else df.loc[keep, cluster],
+                              dropped=int(len(df) - len(keep)), notes=notes, fixed=fac,
+                              fixed_name=practice)
+        # few practices or R would give NA: the dummies as without practice_codes_from
+        X = _design_columns(df, config, adjust, arm, intercept, practice, extra, arm_column,
+                            treatment)
     X, notes = _drop_absent_and_dependent(X.loc[keep])
     return Design(X=X, y=None if y is None else y.loc[keep], index=keep,
                   cluster=None if not cluster else df.loc[keep, cluster],
@@ -209,9 +239,48 @@ def _design_columns(df, config, adjust, arm, intercept, practice, extra, arm_col
     return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=df.index)
 
 
-def _drop_absent_and_dependent(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def _practice_factor(df, practice, keep, min_dummies):
+    """(the practice of the kept rows as a categorical with the levels present, in R
+    ``factor()`` order; names of the absent levels' dummies) -- the levels and the note
+    of :func:`dummies` + :func:`_drop_absent_and_dependent` -- or None when the dummies
+    should be built (fewer than ``min_dummies``, or the reference level absent)."""
+    s = df[practice].astype(object).where(df[practice].notna(), None)
+    lv = levels(s)
+    cat = pd.Categorical(s.loc[keep], categories=lv)
+    counts = np.bincount(cat.codes, minlength=len(lv))
+    if len(lv) == 0 or counts[0] == 0 or int(np.sum(counts[1:] > 0)) < min_dummies:
+        return None
+    absent = [f"{practice}[{lv[i]}]" for i in range(1, len(lv)) if counts[i] == 0]
+    fac = pd.Series(cat, index=keep, name=practice).cat.remove_unused_categories()
+    return fac, absent
+
+
+def _full_rank_with_factor(Xd: np.ndarray, codes: np.ndarray, tol: float = 1e-9) -> bool:
+    """Whether [Xd, treatment dummies of ``codes`` (code 0 the reference)] has full column
+    rank, without building the dummies: the dummies' Gram matrix is diagonal (the level
+    counts), so the design has full rank iff the Schur complement Xd'Xd - B D^-1 B' is
+    positive definite (B = Xd' dummies); tested on its unit-diagonal scaling."""
+    G = int(codes.max()) + 1 if codes.size else 0
+    A = Xd.T @ Xd
+    B = np.array([np.bincount(codes, weights=Xd[:, j], minlength=G)[1:]
+                  for j in range(Xd.shape[1])]).reshape(Xd.shape[1], max(G - 1, 0))
+    d = np.bincount(codes, minlength=G)[1:].astype(float)
+    if np.any(d <= 0):
+        return False
+    S = A - (B / d) @ B.T
+    sc = np.sqrt(np.diag(A))
+    if np.any(sc <= 0):
+        return False
+    ev = np.linalg.eigvalsh(S / np.outer(sc, sc)) if S.size else np.ones(1)
+    return bool(ev.min() > tol)
+
+
+def _drop_absent_and_dependent(X: pd.DataFrame, extra_absent: Sequence[str] = ()
+                               ) -> tuple[pd.DataFrame, list[str]]:
     """The complete-case design without dummy columns that are all zero (absent levels) and
     without linearly dependent columns (R gives NA), and notes saying which were dropped.
+    ``extra_absent``: names of absent-level dummies not in ``X`` (a factor kept as codes),
+    added to the note after X's.
 
     Raises ValueError when the arm column itself is dependent (not estimable).
     """
@@ -220,7 +289,9 @@ def _drop_absent_and_dependent(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     notes = []
     if const:
         X = X.drop(columns=const)
-        notes.append("levels absent after dropping missing rows: " + ", ".join(const))
+    if const or extra_absent:
+        notes.append("levels absent after dropping missing rows: "
+                     + ", ".join(list(const) + list(extra_absent)))
     if len(X) > X.shape[1] > 0:
         dep = check_rank(X)
         if "arm" in dep:

@@ -126,10 +126,16 @@ class GLMFit:
         return self.cov.to_numpy()                     # (X'WX)^-1, dispersion 1
 
     def vcov_hc0(self) -> pd.DataFrame:
-        """``sandwich::vcovHC(fit, type = "HC0")``."""
-        s = self.scores()
+        """``sandwich::vcovHC(fit, type = "HC0")``.  With fixed effects given as codes the
+        meat sum_i r_i^2 x_i x_i' is formed by the block structure (no n x k scores)."""
         B = self._bread()
-        V = B @ (s.T @ s) @ B
+        if self.X is None and self.blocks is not None:
+            w = self.mu ** 2 / self._var(self.mu)
+            M = self.blocks.gram_full(((self.y - self.mu) / self.mu * w) ** 2)
+        else:
+            s = self.scores()
+            M = s.T @ s
+        V = B @ M @ B
         return pd.DataFrame(V, index=self.params.index, columns=self.params.index)
 
     def vcov_cluster(self, cluster, type: str = "HC0", cadjust: bool = True) -> pd.DataFrame:
@@ -194,6 +200,33 @@ class Blocks:
         d = np.bincount(self.codes, weights=w, minlength=G + 1)[:G]
         return A, B, d
 
+    def gram_full(self, w) -> np.ndarray:
+        """X'WX as the full k x k matrix (in the design's column order)."""
+        A, B, d = self.gram(w)
+        out = np.zeros((self.k, self.k))
+        di, bi = self.didx, self.bidx
+        out[np.ix_(di, di)] = A
+        out[np.ix_(di, bi)] = B
+        out[np.ix_(bi, di)] = B.T
+        out[bi, bi] = d
+        return out
+
+    def without(self, j: int) -> "Blocks":
+        """The blocks of the design without its dense column ``j`` (design column index)."""
+        keep = [c for c in range(self.k) if c != j]
+        pos = {c: i for i, c in enumerate(keep)}
+        dmask = self.didx != j
+        return Blocks(np.asfortranarray(self.dense[:, dmask]), self.codes,
+                      np.array([pos[c] for c in self.didx[dmask]], dtype=np.int64),
+                      np.array([pos[c] for c in self.bidx], dtype=np.int64))
+
+    def column(self, j: int) -> np.ndarray:
+        """Column ``j`` of the design."""
+        if j in set(self.didx.tolist()):
+            return self.dense[:, int(np.flatnonzero(self.didx == j)[0])].copy()
+        g = int(np.flatnonzero(self.bidx == j)[0])
+        return (self.codes == g).astype(float)
+
     def dense_matrix(self) -> np.ndarray:
         """The full n x k design (the dummies materialised)."""
         X = np.zeros((len(self.codes), self.k))
@@ -240,9 +273,15 @@ def onehot_blocks(X, min_block: int = MIN_BLOCK) -> Blocks | None:
 
 def factor_blocks(X, factor, name: str) -> tuple[Blocks, list[str]]:
     """:class:`Blocks` of a dense ``X`` plus treatment dummies of ``factor`` (all but its
-    first sorted level, R ``factor()``), named ``name[level]``, without building them."""
+    first sorted level, R ``factor()``; a categorical: its categories' order, unused ones
+    dropped), named ``name[level]``, without building them."""
     X = np.asarray(X, float)
-    codes, levels = pd.factorize(pd.Series(factor).to_numpy(), sort=True)
+    f = pd.Series(factor)
+    if isinstance(f.dtype, pd.CategoricalDtype):
+        f = f.cat.remove_unused_categories()
+        codes, levels = f.cat.codes.to_numpy().astype(np.int64), list(f.cat.categories)
+    else:
+        codes, levels = pd.factorize(f.to_numpy(), sort=True)
     if np.any(codes < 0):
         raise ValueError(f"{name}: missing values in the fixed-effect factor")
     G = len(levels) - 1
@@ -659,14 +698,18 @@ def profile_ci(fit: GLMFit, term: str, level: float = 0.95) -> tuple[float, floa
     b0 = fit.params.iloc[j]
     se = math.sqrt(fit.cov.iloc[j, j])
     crit = stats.chi2.ppf(level, 1)
-    X = fit.full_X()
-    Xo = np.delete(X, j, axis=1)
-    xj = X[:, j]
+    blk = fit.blocks
+    if blk is not None and j in set(blk.didx.tolist()):
+        # the other columns by their block structure (the dummies are never built)
+        Xo, bo, xj = None, blk.without(j), blk.column(j)
+    else:
+        X = fit.full_X()
+        Xo, bo, xj = np.delete(X, j, axis=1), None, X[:, j]
     dev0 = fit.deviance
 
     def excess(b):
         _, mu, dev, _, _ = irls(Xo, fit.y, fit.offset + b * xj, theta=fit.theta,
-                                start_eta=np.log(fit.mu))
+                                start_eta=np.log(fit.mu), blocks=bo)
         return dev - dev0 - crit
 
     out = []

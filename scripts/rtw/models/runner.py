@@ -137,10 +137,15 @@ def _coef_rows(analysis, outcome, population, params, cov, levels, *, scale, n, 
 # --------------------------------------------------------------------------- #
 # the NB primary model (shared by primary, MI, PP, subgroups)
 # --------------------------------------------------------------------------- #
-def _nb_design(df, config, spec, fixed, cluster=None):
+def _nb_design(df, config, spec, fixed, cluster=None, practice_codes=False):
+    """The count outcome's design; with ``practice_codes`` many practice fixed effects are
+    kept as a factor (``Design.fixed``) for ``counts.fit_nb(fixed=...)``, which solves
+    their dummies by the block structure of X'WX without building them (from
+    ``counts.MIN_BLOCK`` dummies, where the dense design's solve also switches to it)."""
     adjust = mf.adjustment_columns(config, df, baseline=spec["baseline"])
     return mf.build_design(df, config, outcome=spec["value"], adjust=adjust, practice=fixed,
-                           cluster=cluster)
+                           cluster=cluster,
+                           practice_codes_from=counts.MIN_BLOCK if practice_codes else None)
 
 
 def _nb_model(df, config, spec, *, population="itt", analysis="nb_primary",
@@ -153,12 +158,12 @@ def _nb_model(df, config, spec, *, population="itt", analysis="nb_primary",
         if col not in df.columns:
             return [], None, None
         fixed, cluster, pnote = col, None, f"{col} as fixed effect"
-    D = _nb_design(df, config, spec, fixed, cluster)
+    D = _nb_design(df, config, spec, fixed, cluster, practice_codes=True)
     if D.n == 0:
         return make_rows(analysis, spec["name"], "arm", np.nan, population=population,
                          conf_levels=levels, n=0, note="no complete observations"), None, D
     off = _offset(df, spec, D.index)
-    fit = counts.fit_nb(D.X, D.y, offset=off)
+    fit = counts.fit_nb(D.X, D.y, offset=off, fixed=D.fixed, fixed_name=D.fixed_name)
     notes = list(D.notes) + list(fit.notes) + ([pnote] if pnote else [])
     reg = _reg(config)
     use, family_note = _nb_or_fallback(fit, D, off, reg, analysis, allow_fallback)
@@ -180,7 +185,8 @@ def _nb_or_fallback(fit, D, off, reg, analysis, allow_fallback):
     family_note = f"negative binomial (glm.nb), theta = {fit.theta:.6g}"
     if fit.boundary:
         if allow_fallback and fallback == "poisson_robust":
-            use = counts.fit_poisson(D.X, D.y, offset=off)
+            use = counts.fit_poisson(D.X, D.y, offset=off, fixed=D.fixed,
+                                     fixed_name=D.fixed_name)
             family_note = ("theta -> infinity: pre-specified fallback to Poisson with robust SE "
                            "(regression.fallback.nb_boundary = poisson_robust)")
         else:
