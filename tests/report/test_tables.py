@@ -8,7 +8,9 @@ from rtw.report import tables
 
 
 def _row(t, label):
-    hits = t[t.iloc[:, 0] == label]
+    """The first row labelled ``label`` (footnote symbols at the end of labels ignored)."""
+    from rtw.report.writers import split_mark
+    hits = t[t.iloc[:, 0].map(lambda v: split_mark(v)[0]) == label]
     assert len(hits) >= 1, f"row {label!r} not in table:\n{t.iloc[:, 0].tolist()}"
     return hits.iloc[0]
 
@@ -71,30 +73,38 @@ def test_primary_table():
     cfg = F.config()
     df = F.analysis_df()
     t = tables.primary_table(F.estimates(), df, cfg)
+    # issue 11 item 4: differences (the CACE) get their own column, not the IRR column
     assert list(t.columns) == ["Outcome / analysis", "Usual care", "Vocational advice", "IRR",
-                               "95% CI", "80% CI", "p", "n"]
+                               "Difference", "95% CI", "80% CI", "p", "n"]
     r = _row(t, "  Primary: negative binomial, ITT")
     assert (r["IRR"], r["95% CI"], r["80% CI"], r["p"]) == ("0.91", "0.55 to 1.51",
                                                            "0.65 to 1.28", "0.724")
+    assert r["Difference"] == ""
     x = df.loc[df["arm"] == F.INTERVENTION, "days_off_6m"]
     assert _row(t, "  Mean (SD)")["Vocational advice"] == f"{x.mean():.1f} ({x.std():.1f})"
     assert _row(t, "  With outcome, n")["Vocational advice"] == str(x.notna().sum())
-    labels = t["Outcome / analysis"].tolist()
+    from rtw.report.writers import split_mark
+    labels = [split_mark(v)[0] for v in t["Outcome / analysis"]]
     assert "  Hurdle negative binomial" not in labels          # absent analysis left out
-    # CACE is a difference in mean days: listed under its own heading, after the IRRs
+    # CACE is a difference in means: listed under its own heading, after the IRRs
     assert labels.index("  Zero-inflated negative binomial") < labels.index(
-        "Difference in mean days off, intervention vs control") < labels.index(
+        "Difference in means, intervention vs control") < labels.index(
         "  Complier average causal effect (IV), days")
+    cace = _row(t, "  Complier average causal effect (IV), days")
+    assert cace["IRR"] == "" and cace["Difference"] == "0.86"
 
 
 def test_secondary_table():
     cfg = F.config()
     t = tables.secondary_table(F.estimates(), cfg, F.analysis_df())
     r = _row(t, "")
-    assert r["Analysis"] == "ANCOVA: mean difference"
-    assert (r["Estimate"], r["95% CI"], r["p"]) == ("0.03", "-0.02 to 0.08", "0.210")
-    lg = t[t["Analysis"] == "Logistic regression: odds ratio"].iloc[0]
-    assert lg["Estimate"] == "1.40"
+    from rtw.report.writers import split_mark
+    assert split_mark(r["Analysis"])[0] == "ANCOVA: mean difference"
+    # a difference in its own column, with the Unicode minus sign (issue 11 item 4)
+    assert (r["Difference"], r["95% CI"], r["p"]) == ("0.03", "\u22120.02 to 0.08", "0.210")
+    assert r["Ratio"] == ""
+    lg = t[t["Analysis"].map(lambda v: split_mark(v)[0]) == "Logistic regression: odds ratio"].iloc[0]
+    assert lg["Ratio"] == "1.40" and lg["Difference"] == ""
     assert _row(t, "At work at 6 months")["Usual care"].endswith("n=20")
     # eq5d needs 2 decimals (configured per outcome via dp, default by scale)
     assert _row(t, "EQ-5D-5L index, 6 months")["Usual care"].count(".") == 2
@@ -110,11 +120,12 @@ def test_survival_table():
     p42 = _row(t, "  Returned to work by day 42, % (95% CI)")   # event_label from config
     assert p42["Usual care"] == "25.0 (15.0 to 35.0)"
     hr = _row(t, "  Cox, adjusted")
-    assert (hr["Contrast"], hr["Estimate"], hr["95% CI"], hr["p"]) == (
-        "Hazard ratio", "1.18", "0.82 to 1.70", "0.370")
+    assert (hr["HR"], hr["95% CI"], hr["p"]) == ("1.18", "0.82 to 1.70", "0.370")
     assert _row(t, "  Log-rank test")["p"] == "0.390"
     rm = _row(t, "  Restricted mean time to day 182, days")
-    assert rm["Estimate"] == "-5.5" and rm["Usual care"] == "95.2 (80.1 to 110.3)"
+    # the RMST difference in its own column, headed with the outcome's unit
+    assert rm["Difference, days"] == "\u22125.5" and rm["Usual care"] == "95.2 (80.1 to 110.3)"
+    assert rm["HR"] == ""
     # no rows for an outcome without estimates
     assert "Time to sustained return to work" not in t["Measure"].tolist()
 

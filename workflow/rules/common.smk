@@ -144,6 +144,7 @@ SLICES = {
         "trial.arms",
         "trial.arm_names",
         "conf_levels",
+        "tables.page_size",
         "outcomes.recurrent",
         "outcomes.multistate",
         "stratification_factors",
