@@ -252,9 +252,15 @@ def page_size_default() -> str:
     return block_defaults("tables")["page_size"]
 
 
-def _docx_page(doc, ncol: int, page_size: str):
+#: Side margins of the Word page (mm).
+MARGIN_MM = 20.0
+
+
+def _docx_page(doc, table: pd.DataFrame, page_size: str):
     """The first section: ``page_size`` paper (:data:`PAGE_SIZES_MM`), landscape for wide
-    tables (more than 5 columns), 20 mm side margins; Normal style Arial 9 pt.  Returns the
+    tables (more than 5 columns, or columns that need more than a portrait page's width
+    with the label column at most :data:`LABEL_SHARE` of it, :func:`natural_widths_mm`),
+    20 mm side margins; Normal style Arial 9 pt.  Returns the
     section."""
     from docx.enum.section import WD_ORIENT
     from docx.shared import Mm, Pt
@@ -263,14 +269,17 @@ def _docx_page(doc, ncol: int, page_size: str):
         raise ValueError(f"tables.page_size: {page_size!r} is not one of {sorted(PAGE_SIZES_MM)}")
     w, h = PAGE_SIZES_MM[page_size]
     sec = doc.sections[0]
-    if ncol > 5:  # wide tables on a landscape page
+    nat = natural_widths_mm(table)
+    portrait = w - 2 * MARGIN_MM
+    wide = len(table.columns) > 5 or sum(nat[1:]) + min(nat[0], LABEL_SHARE * portrait) > portrait
+    if wide:  # wide tables on a landscape page
         sec.orientation = WD_ORIENT.LANDSCAPE
         w, h = h, w
     else:
         sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Mm(w), Mm(h)
     for m in ("left_margin", "right_margin"):
-        setattr(sec, m, Mm(20))
+        setattr(sec, m, Mm(MARGIN_MM))
     style = doc.styles["Normal"]
     style.font.name = "Arial"
     style.font.size = Pt(9)
@@ -324,6 +333,11 @@ def _three_line(t) -> None:
 
 
 def _docx_runs(par, text: str, bold: bool = False) -> None:
+    """The cell's text in runs (a trailing footnote symbol superscript), single-spaced with
+    no space before or after, so rows are one line high."""
+    pf = par.paragraph_format
+    pf.space_before = pf.space_after = 0
+    pf.line_spacing = 1.0
     body, mark = split_mark(text)
     run = par.add_run(body)
     run.bold = bold or None
@@ -366,13 +380,51 @@ def _docx_table(doc, table: pd.DataFrame):
     return t
 
 
-def _docx_column_widths(t, sec, ncol: int) -> None:
-    """Column widths over the usable page width: the label column twice as wide as the others."""
+#: Column widths of the Word tables: a column's longest cell (its header's longest word, as
+#: headers wrap), in characters, at CHAR_MM per character (Arial 9 pt digits are 1.76 mm)
+#: plus PAD_MM of cell margins (Word: 1.9 mm each side), at most MAX_CHARS (LABEL_CHARS for the label column).
+CHAR_MM, PAD_MM, MAX_CHARS, LABEL_CHARS, MIN_LABEL_MM = 1.8, 4.2, 28, 48, 35.0
+#: Largest share of the usable page width the label column keeps when the table is too wide.
+LABEL_SHARE = 0.3
+
+
+def natural_widths_mm(table: pd.DataFrame) -> list[float]:
+    """Width (mm) each column needs to hold its longest cell on one line: :data:`CHAR_MM`
+    per character plus :data:`PAD_MM`, at most :data:`MAX_CHARS` (the label column
+    :data:`LABEL_CHARS`) characters; a header counts by its longest word (headers wrap)."""
+    nat = []
+    for j, c in enumerate(table.columns):
+        cells = [len(str(v).strip()) for v in table.iloc[:, j]]
+        head = max((len(w) for w in str(c).split()), default=0)
+        n = min(max(cells + [head, 1]), LABEL_CHARS if j == 0 else MAX_CHARS)
+        nat.append(n * CHAR_MM + PAD_MM)
+    return nat
+
+
+def column_widths_mm(table: pd.DataFrame, usable_mm: float) -> list[float]:
+    """Widths (mm) of the columns: each its natural width (:func:`natural_widths_mm`), spare
+    width to the label column; when they exceed ``usable_mm`` the label column keeps its
+    natural width up to :data:`LABEL_SHARE` of the page (at least :data:`MIN_LABEL_MM`) and
+    the other columns share the rest in proportion (their text wraps)."""
+    nat = natural_widths_mm(table)
+    rest = sum(nat[1:])
+    if rest + nat[0] <= usable_mm:
+        nat[0] = usable_mm - rest
+        return nat
+    label = max(MIN_LABEL_MM, min(nat[0], LABEL_SHARE * usable_mm))
+    k = (usable_mm - label) / rest
+    return [label] + [w * k for w in nat[1:]]
+
+
+def _docx_column_widths(t, sec, table: pd.DataFrame) -> None:
+    """Column widths over the usable page width (:func:`column_widths_mm`)."""
+    from docx.shared import Mm
+
     usable = sec.page_width - sec.left_margin - sec.right_margin
-    unit = int(usable / (ncol + 1))
+    widths = column_widths_mm(table, usable / 36000.0)
     t.autofit = False
     for j, col in enumerate(t.columns):
-        w = unit * 2 if j == 0 else unit
+        w = Mm(round(widths[j], 1))
         t._tbl.tblGrid.gridCol_lst[j].w = w  # Word and pandoc read the grid
         for cell in col.cells:
             cell.width = w
@@ -385,16 +437,17 @@ def _docx_document(table: pd.DataFrame, title: str, footnote: str, page_size: st
 
     doc = Document()
     _docx_properties(doc, title)
-    sec = _docx_page(doc, len(table.columns), page_size)
+    sec = _docx_page(doc, table, page_size)
     if title:
         p = doc.add_paragraph()
         r = p.add_run(title)
         r.bold = True
     t = _docx_table(doc, table)
-    _docx_column_widths(t, sec, len(table.columns))
-    for text in footnote_paragraphs(table, footnote):
+    _docx_column_widths(t, sec, table)
+    for i, text in enumerate(footnote_paragraphs(table, footnote)):
         p = doc.add_paragraph()
         p.paragraph_format.space_after = Pt(0)
+        p.paragraph_format.space_before = Pt(4 if i == 0 else 0)
         r = p.add_run(text)
         r.font.size = Pt(8)
     return doc
