@@ -141,6 +141,7 @@ def to_html(table: pd.DataFrame, title: str = "", footnote: str = "") -> str:
            "tbody tr:last-child td{border-bottom:1.5px solid #000;}",
            "td.sub{padding-left:20px;}td.sub2{padding-left:36px;}td.head{font-weight:bold;}",
            ".footnote{font-size:9pt;max-width:60em;margin:2px 0;}",
+           "sup{line-height:0;font-size:75%;}",
            "</style>", "</head>", "<body>", "<table>"]
     if title:
         out.append(f"<caption>{e(title)}</caption>")
