@@ -336,14 +336,15 @@ class Footnotes:
 def variable_label(config: Mapping, column: str) -> str:
     """Display label of an analysis column (a covariate, a stratification factor, the
     cluster): its Table 1 label (config ``tables.baseline``, else the derived baseline
-    rows), its subgroup label, else the column name itself."""
-    for spec in list(config["tables"]["baseline"] or []):
+    rows), its subgroup label, else the column name itself (a config slice without
+    ``tables`` or ``subgroups`` is fine)."""
+    for spec in list(config.get("tables", {}).get("baseline") or []):
         if spec.get("column") == column and spec.get("label"):
             return str(spec["label"])
     for spec in derived_baseline_rows():
         if spec["column"] == column and spec.get("label"):
             return str(spec["label"])
-    for sg in config["subgroups"] or []:
+    for sg in config.get("subgroups") or []:
         if sg.get("column") == column and sg.get("label"):
             return str(sg["label"])
     return column
