@@ -13,7 +13,8 @@ Journal conventions (the gtsummary / Stata defaults statisticians know):
 * Three-line tables in every format: a rule above the header, one under it, one under the
   last row, no cell borders (Word: table borders top and bottom, a bottom border on the
   header cells, none inside; HTML: the same with CSS; LaTeX: booktabs).
-* Word: A4 or US Letter (config ``tables.page_size``), landscape above 5 columns, header
+* Word: A4 or US Letter (config ``tables.page_size``), landscape above 5 columns (or when
+  the columns need more than a portrait page), header
   row repeated on every page (``w:tblHeader``), rows not split across pages.
 * Numeric columns (:func:`numeric_columns`: most filled cells start with a number, a
   minus sign, ``<`` or a not-reached/not-estimable text) right-aligned, header included, in
