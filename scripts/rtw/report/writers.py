@@ -359,9 +359,7 @@ def _docx_table(doc, table: pd.DataFrame):
     num = numeric_columns(table)
     t = doc.add_table(rows=1, cols=len(table.columns))
     for j, c in enumerate(table.columns):
-        cell = t.rows[0].cells[j]
-        cell.text = ""
-        par = cell.paragraphs[0]
+        par = t.rows[0].cells[j].paragraphs[0]
         _docx_runs(par, str(c), bold=True)
         if num[j]:
             par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
