@@ -286,3 +286,17 @@ def test_no_hyphen_minus_for_negative_numbers_in_any_table():
               tables.survival_table(est, cfg), tables.table1(F.analysis_df(), cfg)):
         for v in t.to_numpy().ravel():
             assert not re.search(r"(^|[\s(])-\d", str(v)), v
+
+
+def test_difference_column_carries_the_time_unit_of_the_outcomes():
+    """RMST differences are headed with the outcomes' own unit (months here); outcomes in
+    different units get a plain "Difference" heading (the unit is in each row's label)."""
+    cfg = F.config()
+    for o in cfg["outcomes"]["time_to_event"]:
+        o["time_unit"] = "months"
+    t = tables.survival_table(F.estimates(), cfg)
+    assert "Difference, months" in t.columns
+    assert _row(t, "  Restricted mean time to month 182, months")["Difference, months"] == "\u22125.5"
+    cfg["outcomes"]["time_to_event"][1]["time_unit"] = "weeks"
+    t = tables.survival_table(F.estimates(), cfg)
+    assert "Difference" in t.columns and not any(c.startswith("Difference,") for c in t.columns)
