@@ -44,7 +44,21 @@ Estimate conventions read here (``estimates.csv``, see ``rtw.core.estimates``)
 * survival table: ``km_median``, ``km_proportion`` (the proportion returned,
   1 - S(t)), ``rmst``, ``rmst_difference``, ``logrank``,
   ``logrank_stratified``, ``cox_unadjusted``, ``cox_adjusted``,
-  ``fine_gray``, ``gray_test``.
+  ``fine_gray``, ``gray_test``, and ``cox_zph`` (the proportional-hazards test of each
+  Cox model, note ``model=<analysis>; chi-square, df=<k>; transform=<t>``).
+
+Journal conventions (issue 11)
+------------------------------
+* Ratios and differences in separate columns (``IRR``/``HR``/``Ratio`` and
+  ``Difference[, unit]``); differences by the precision rule by magnitude
+  (:func:`rtw.report.fmt.diff_dp`), risk differences in percentage points.
+* Footnote symbols (:class:`Footnotes`; ``*``, dagger, double dagger, section, pilcrow,
+  double bar, then doubled) on row labels, their texts in ``attrs["footnotes"]``: the
+  adjustment set of each contrast with Table 1's labels (:func:`adjustment_set`,
+  :func:`variable_label`) and its SE type (:func:`se_type`: robust / cluster-robust, from
+  the note), count-part IRRs of two-part models, the proportional-hazards test.
+* An analysis the estimates mark ``not estimable: <reason>`` (NaN estimate) shows that text
+  in its estimate cell.
 * secondary table: ``ancova``, ``lmm``, ``logistic``, ``gcomp_rd``, ``gcomp_rr`` rows with
   ``term`` ``arm`` (or ``risk_difference``/``risk_ratio``/``odds_ratio``).
 """
