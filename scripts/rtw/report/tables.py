@@ -350,16 +350,12 @@ class Footnotes:
 def variable_label(config: Mapping, column: str) -> str:
     """Display label of an analysis column (a covariate, a stratification factor, the
     cluster): its Table 1 label (config ``tables.baseline``, else the derived baseline
-    rows), its subgroup label, else the column name itself (a config slice without
-    ``tables`` or ``subgroups`` is fine)."""
-    for spec in list(config.get("tables", {}).get("baseline") or []):
-        if spec.get("column") == column and spec.get("label"):
+    rows), its subgroup label, else the column name itself."""
+    for spec in list(config["tables"]["baseline"] or []) + derived_baseline_rows():
+        if spec["column"] == column and spec["label"]:
             return str(spec["label"])
-    for spec in derived_baseline_rows():
-        if spec["column"] == column and spec.get("label"):
-            return str(spec["label"])
-    for sg in config.get("subgroups") or []:
-        if sg.get("column") == column and sg.get("label"):
+    for sg in config["subgroups"]:
+        if sg["column"] == column and "label" in sg:   # an optional key without a default
             return str(sg["label"])
     return column
 
@@ -394,7 +390,7 @@ def adjustment_set(est: pd.DataFrame, config: Mapping, *, analysis: str, outcome
     rows = _pick(est, analysis=analysis, outcome=outcome)
     if not len(rows):
         return None
-    cluster = config.get("cluster")
+    cluster = config["cluster"]
     cols = []
     for t in rows["term"].astype(str):
         if t in _NOT_TERMS or "=" in t or ":" in t or ";" in t:
@@ -507,6 +503,12 @@ def _contrast_cells(est: pd.DataFrame, config: Mapping, dp: int | None, *, analy
     return cells
 
 
+def _unit(outcome: Mapping):
+    """The outcome's ``unit`` (the key issue 11 item 2 gives every outcome), None before the
+    schema has it."""
+    return outcome["unit"] if "unit" in outcome else None
+
+
 def _difference_heading(unit) -> str:
     return f"Difference, {unit}" if unit else "Difference"
 
@@ -554,7 +556,7 @@ def primary_table(estimates: pd.DataFrame, df: pd.DataFrame, config: Mapping, *,
     arms = _arm_order(config)
     heads = _arm_header(config)
     ci_cols = _ci_cols(config)
-    diff_col = _difference_heading(count.get("unit"))
+    diff_col = _difference_heading(_unit(count))
     notes = Footnotes()
     ratio_rows = [(a, lab, pop) for a, lab, pop in primary_analyses(config)
                   if len(_pick(estimates, analysis=a, outcome=outcome, term="arm"))]
@@ -712,7 +714,7 @@ def secondary_table(estimates: pd.DataFrame, config: Mapping, df: pd.DataFrame |
                     dp = dg["estimate"]
                 cells = _contrast_cells(estimates, config, dp, analysis=analysis, outcome=name,
                                         term=term, scale=100.0 if risk_diff else 1.0)
-                unit = "percentage points" if risk_diff else o.get("unit")
+                unit = "percentage points" if risk_diff else _unit(o)
                 what = m.lower() if m else ""
                 if unit and not is_ratio:
                     what += f", {unit}"
@@ -812,6 +814,34 @@ def _zph_footnote(note: str) -> str:
             "ratio changes over follow-up.")
 
 
+def _survival_test_rows(add, notes: "Footnotes", estimates: pd.DataFrame, config: Mapping,
+                        name: str) -> None:
+    """The test and hazard-ratio rows of one outcome of :func:`survival_table` (through its
+    ``add``): log-rank, stratified log-rank and Gray's tests with their chi-square, then each
+    Cox / Fine\u2013Gray model with its footnote and, under a Cox model, its
+    proportional-hazards tests."""
+    dg = fmt.digits(config)
+    for analysis, label in [("logrank", "Log-rank test"),
+                            ("logrank_stratified", "Stratified log-rank test"),
+                            ("gray_test", "Gray's test (competing risks)")]:
+        r = _first(_pick(estimates, analysis=analysis, outcome=name, term="arm"))
+        if r is not None:
+            add(INDENT + label, contrast={"p": fmt.fmt_p(r["p_value"])}, column=None,
+                statistic=_chisq(r["statistic"], r["note"]))
+    for analysis, label in [("cox_unadjusted", "Cox, unadjusted"),
+                            ("cox_adjusted", "Cox, adjusted"),
+                            ("fine_gray", "Fine\u2013Gray, subdistribution HR")]:
+        c = _contrast_cells(estimates, config, dg["ratio"], analysis=analysis, outcome=name)
+        if not c:
+            continue
+        marks = notes.mark(model_footnote(estimates, config, analysis=analysis,
+                                          outcome=name, note=c["note"]))
+        add(INDENT + label + marks, contrast=c)
+        for zlabel, stat, p, znote in _zph_rows(estimates, name, analysis):
+            add(INDENT * 2 + zlabel + notes.mark(_zph_footnote(znote)),
+                contrast={"p": p}, column=None, statistic=stat)
+
+
 def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
     """Survival summary by outcome: events, medians, proportions with the event, RMST, tests
     and hazard ratios.
@@ -893,25 +923,7 @@ def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
                                               outcome=name, note=rmd["note"])) if rmd else ""
             add(INDENT + f"Restricted mean time{tau_txt}, {unit}{marks}", rm, rmd,
                 column=diff_col)
-        for analysis, label in [("logrank", "Log-rank test"),
-                                ("logrank_stratified", "Stratified log-rank test"),
-                                ("gray_test", "Gray's test (competing risks)")]:
-            r = _first(_pick(estimates, analysis=analysis, outcome=name, term="arm"))
-            if r is not None:
-                add(INDENT + label, contrast={"p": fmt.fmt_p(r["p_value"])}, column=None,
-                    statistic=_chisq(r["statistic"], r["note"]))
-        for analysis, label in [("cox_unadjusted", "Cox, unadjusted"),
-                                ("cox_adjusted", "Cox, adjusted"),
-                                ("fine_gray", "Fine\u2013Gray, subdistribution HR")]:
-            c = _contrast_cells(estimates, config, dg["ratio"], analysis=analysis, outcome=name)
-            if not c:
-                continue
-            marks = notes.mark(model_footnote(estimates, config, analysis=analysis,
-                                              outcome=name, note=c["note"]))
-            add(INDENT + label + marks, contrast=c)
-            for zlabel, stat, p, znote in _zph_rows(estimates, name, analysis):
-                add(INDENT * 2 + zlabel + notes.mark(_zph_footnote(znote)),
-                    contrast={"p": p}, column=None, statistic=stat)
+        _survival_test_rows(add, notes, estimates, config, name)
     out = pd.DataFrame(recs, columns=cols)
     empty = [c for c in ("HR", diff_col, "Test statistic") if not (out[c] != "").any()]
     return notes.attach(out.drop(columns=empty))
