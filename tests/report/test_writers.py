@@ -227,3 +227,17 @@ def test_journal_tables_byte_identical_on_rerun(tmp_path):
     b = writers.write_table(_journal_table(), tmp_path / "b" / "s", "T", "F")
     for f in a:
         assert a[f].read_bytes() == b[f].read_bytes(), f
+
+
+def test_docx_number_columns_keep_their_natural_width(tmp_path):
+    """Numbers never wrap: the label column gives way first (down to its minimum)."""
+    import docx
+    t = _journal_table()
+    t.loc[0, "Measure"] = "A very long label " * 6
+    out = writers.write_table(t, tmp_path / "s", "T", formats=["docx"])
+    sec = docx.Document(str(out["docx"])).sections[0]
+    usable = (sec.page_width - sec.left_margin - sec.right_margin) / 36000.0
+    nat = writers.natural_widths_mm(t)
+    got = writers.column_widths_mm(t, usable)
+    assert got[1:] == nat[1:] and abs(sum(got) - usable) < 1e-6
+    assert got[0] >= writers.MIN_LABEL_MM

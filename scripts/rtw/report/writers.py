@@ -389,30 +389,37 @@ LABEL_SHARE = 0.3
 
 
 def natural_widths_mm(table: pd.DataFrame) -> list[float]:
-    """Width (mm) each column needs to hold its longest cell on one line: :data:`CHAR_MM`
-    per character plus :data:`PAD_MM`, at most :data:`MAX_CHARS` (the label column
-    :data:`LABEL_CHARS`) characters; a header counts by its longest word (headers wrap)."""
+    """Width (mm) each column needs to hold its longest cell on one line (:func:`text_mm`)
+    plus :data:`PAD_MM`, at most :data:`MAX_CHARS` (the label column :data:`LABEL_CHARS`)
+    digits wide; a header counts by its longest word (headers wrap)."""
     nat = []
     for j, c in enumerate(table.columns):
-        cells = [len(str(v).strip()) for v in table.iloc[:, j]]
-        head = max((len(w) for w in str(c).split()), default=0)
-        n = min(max(cells + [head, 1]), LABEL_CHARS if j == 0 else MAX_CHARS)
-        nat.append(n * CHAR_MM + PAD_MM)
+        cells = [text_mm(str(v).strip()) for v in table.iloc[:, j]]
+        head = max((text_mm(w) for w in str(c).split()), default=0.0)
+        most = (LABEL_CHARS if j == 0 else MAX_CHARS) * CHAR_MM
+        nat.append(min(max(cells + [head, CHAR_MM]), most) + PAD_MM)
     return nat
 
 
+#: Characters about half as wide as a digit in Arial (space, punctuation, narrow letters).
+NARROW = set(" .,;:()[]'!|ilIjft")
+
+
+def text_mm(text: str) -> float:
+    """Approximate width (mm) of ``text`` in Arial 9 pt: :data:`CHAR_MM` per character,
+    half that for the narrow ones (:data:`NARROW`)."""
+    return sum(CHAR_MM / 2 if ch in NARROW else CHAR_MM for ch in text)
+
+
 def column_widths_mm(table: pd.DataFrame, usable_mm: float) -> list[float]:
-    """Widths (mm) of the columns: each its natural width (:func:`natural_widths_mm`), spare
-    width to the label column; when they exceed ``usable_mm`` the label column keeps its
-    natural width up to :data:`LABEL_SHARE` of the page (at least :data:`MIN_LABEL_MM`) and
-    the other columns share the rest in proportion (their text wraps)."""
+    """Widths (mm) of the columns: each number column its natural width
+    (:func:`natural_widths_mm`, so numbers do not wrap), the label column the rest of
+    ``usable_mm`` (its text wraps), at least :data:`MIN_LABEL_MM`; only when the number
+    columns alone leave less than that do they share the rest in proportion."""
     nat = natural_widths_mm(table)
     rest = sum(nat[1:])
-    if rest + nat[0] <= usable_mm:
-        nat[0] = usable_mm - rest
-        return nat
-    label = max(MIN_LABEL_MM, min(nat[0], LABEL_SHARE * usable_mm))
-    k = (usable_mm - label) / rest
+    label = max(MIN_LABEL_MM, usable_mm - rest)
+    k = min(1.0, (usable_mm - label) / rest) if rest else 1.0
     return [label] + [w * k for w in nat[1:]]
 
 
