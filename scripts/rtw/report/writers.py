@@ -391,16 +391,18 @@ LABEL_SHARE = 0.3
 def natural_widths_mm(table: pd.DataFrame) -> list[float]:
     """Width (mm) each column needs to hold its longest cell on one line (:func:`text_mm`)
     plus :data:`PAD_MM`, at most :data:`MAX_CHARS` (the label column :data:`LABEL_CHARS`)
-    digits wide; a header counts by its longest word (headers wrap)."""
+    digits wide; a header counts by its longest word (headers wrap), bold (:data:`BOLD`)."""
     nat = []
     for j, c in enumerate(table.columns):
         cells = [text_mm(str(v).strip()) for v in table.iloc[:, j]]
-        head = max((text_mm(w) for w in str(c).split()), default=0.0)
+        head = max((BOLD * text_mm(w) for w in str(c).split()), default=0.0)
         most = (LABEL_CHARS if j == 0 else MAX_CHARS) * CHAR_MM
         nat.append(min(max(cells + [head, CHAR_MM]), most) + PAD_MM)
     return nat
 
 
+#: Bold header text is wider than regular text by about this factor.
+BOLD = 1.12
 #: Characters about half as wide as a digit in Arial (space, punctuation, narrow letters).
 NARROW = set(" .,;:()[]'!|ilIjft")
 
