@@ -15,7 +15,7 @@ def main(smk):
     texts = longitudinal_texts(cfg)
     writers.write_table(longitudinal_table(read_estimates(smk.input.estimates), cfg),
                         Path(smk.output.csv).with_suffix(""), title=texts["title"],
-                        footnote=texts["footnote"])
+                        footnote=texts["footnote"], page_size=cfg["tables"]["page_size"])
 
 
 run(main, snakemake)  # noqa: F821

@@ -25,7 +25,8 @@ def main(smk):
     texts = table_texts(cfg)
     for key in smk.params.tables_wanted:
         writers.write_table(build[key](), Path(out[f"{key}_csv"]).with_suffix(""),
-                            title=texts[key]["title"], footnote=texts[key]["footnote"])
+                            title=texts[key]["title"], footnote=texts[key]["footnote"],
+                            page_size=cfg["tables"]["page_size"])
 
 
 run(main, snakemake)  # noqa: F821

@@ -9,8 +9,8 @@ from rtw.report import fmt
 
 
 @pytest.mark.parametrize("x, dp, expected", [
-    (2.5, 0, "3"), (-2.5, 0, "-3"), (0.5, 0, "1"), (1.5, 0, "2"), (3.5, 0, "4"),
-    (0.125, 2, "0.13"), (-0.125, 2, "-0.13"), (0.375, 2, "0.38"),
+    (2.5, 0, "3"), (-2.5, 0, "\u22123"), (0.5, 0, "1"), (1.5, 0, "2"), (3.5, 0, "4"),
+    (0.125, 2, "0.13"), (-0.125, 2, "\u22120.13"), (0.375, 2, "0.38"),
     (2.675, 2, "2.68"),     # binary double is 2.67499999..., rounded as printed
     (1.005, 2, "1.01"), (0.0005, 3, "0.001"), (12.25, 1, "12.3"), (12.35, 1, "12.4"),
     (0.9125, 3, "0.913"), (1.2755, 3, "1.276"),
@@ -30,7 +30,7 @@ def test_not_bankers_rounding():
 def test_no_negative_zero():
     assert fmt.fmt_num(-0.001, 2) == "0.00"
     assert fmt.fmt_num(-0.0049, 2) == "0.00"
-    assert fmt.fmt_num(-0.005, 2) == "-0.01"
+    assert fmt.fmt_num(-0.005, 2) == "\u22120.01"
     assert fmt.fmt_num(-0.0, 1) == "0.0"
 
 
@@ -76,7 +76,7 @@ def test_estimates_ratios_and_cis():
     assert fmt.fmt_ratio(0.9125) == "0.91"
     assert fmt.fmt_ratio(0.915) == "0.92"
     assert fmt.fmt_ci(0.653, 1.2755) == "0.65 to 1.28"
-    assert fmt.fmt_ci(-1.25, 2.5, 1) == "-1.3 to 2.5"
+    assert fmt.fmt_ci(-1.25, 2.5, 1) == "\u22121.3 to 2.5"
     assert fmt.fmt_ratio_ci(0.913, 0.653, 1.276) == "0.91 (0.65 to 1.28)"
     assert fmt.fmt_est_ci(1.0, np.nan, np.nan) == "1.00"
     assert fmt.fmt_ci(np.nan, np.nan) == ""
@@ -114,3 +114,27 @@ def test_conf_level_and_digits_from_config():
     d = fmt.digits({"tables": with_defaults("tables", {"digits": {"ratio": 3}})})
     assert d["ratio"] == 3 and d["mean"] == 1
     assert fmt.digits(None) == block_defaults("tables.digits")
+
+
+def test_negative_numbers_carry_the_unicode_minus_sign():
+    """Issue 11 item 4: U+2212, never the ASCII hyphen-minus, in every formatted number."""
+    assert fmt.MINUS == "\u2212"
+    for s in (fmt.fmt_num(-1.5, 1), fmt.fmt_est_ci(-0.5, -1.25, 0.25, 2), fmt.fmt_num(-1e9, 0, thousands=True),
+              fmt.fmt_num(-np.inf), fmt.fmt_mean_sd(-2.0, 1.0), fmt.fmt_pct(-0.1)):
+        assert "-" not in s and "\u2212" in s, s
+    assert fmt.fmt_est_ci(-0.5, -1.25, 0.25, 2) == "\u22120.50 (\u22121.25 to 0.25)"
+    assert fmt.fmt_num(-1234.5, 1, thousands=True) == "\u22121,234.5"
+    assert fmt.fmt_num(-0.004, 2) == "0.00"      # rounds to zero: no sign at all
+
+
+@pytest.mark.parametrize("values, dp", [
+    ((-7.503, -25.71, 10.70), 1),     # largest 25.7: 3 significant digits -> 1 dp
+    ((0.37, -28.4, 29.14), 1),        # a small estimate with a wide CI: the CI sets it
+    ((0.0645, -0.006, 0.135), 2),     # never more than 2 dp
+    ((123.4, 10.2, 236.6), 0),        # never fewer than 0 dp
+    ((5.0, 1.0, 9.99), 2),
+    ((5.0, 1.0, 9.996), 1),           # 9.996 prints as 10.00: one dp fewer
+    ((float("nan"), None), 2),        # nothing to measure: the upper bound
+])
+def test_difference_precision_rule_by_magnitude(values, dp):
+    assert fmt.diff_dp(*values) == dp

@@ -67,12 +67,17 @@ def test_table_shows_every_estimate_and_the_reason_of_what_is_not_estimable(runs
     cfg = runs["cfg"]
     est = pd.concat([runs["recurrent"]["estimates"], runs["multistate"]["estimates"]])
     tab = longitudinal_table(est, cfg)
-    assert list(tab.columns) == ["", "Usual care", "Vocational advice", "Effect (95% CI)", "p"]
+    # issue 11 item 4: ratios and differences in their own columns
+    assert list(tab.columns) == ["", "Usual care", "Vocational advice", "Ratio (95% CI)",
+                                 "Difference (95% CI)", "p"]
     text = tab.to_string()
     assert "not estimable: no Off work to Left job transitions in arm usual_care" in text
     ag = tab[tab[""].str.contains("Andersen-Gill")].iloc[0]
     row = est[(est["analysis"] == "ag_cox") & np.isclose(est["conf_level"], 0.95)].iloc[0]
-    assert ag["Effect (95% CI)"].startswith(f"{row['estimate']:.2f} (")
+    assert ag["Ratio (95% CI)"].startswith(f"{row['estimate']:.2f} (")
+    assert ag["Difference (95% CI)"] == ""
+    d = tab[tab[""].str.contains("mean number per participant")].iloc[0]
+    assert d["Ratio (95% CI)"] == "" and d["Difference (95% CI)"] != ""
     assert tab.iloc[0, 0] == "Work status" and "New sickness absence spells" in set(tab[""])
 
 

@@ -115,6 +115,7 @@ SLICES = {
         "subgroups",
         "covariates",
         "stratification_factors",
+        "cluster",
     ),
     "survival_figures": (
         "trial.arms",
@@ -144,6 +145,9 @@ SLICES = {
         "trial.arms",
         "trial.arm_names",
         "conf_levels",
+        "tables.page_size",
+        "tables.baseline",
+        "subgroups",
         "outcomes.recurrent",
         "outcomes.multistate",
         "stratification_factors",

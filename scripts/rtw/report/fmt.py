@@ -6,13 +6,13 @@ the primary outcome table, a forest plot and the report.
 Rounding rule
 -------------
 Numbers are rounded **half away from zero** (0.125 -> "0.13", -0.125 ->
-"-0.13", 2.5 -> "3"), the rule journals and most readers expect, not
+"−0.13", 2.5 -> "3"), the rule journals and most readers expect, not
 Python's/NumPy's round-half-to-even ("banker's rounding": ``round(2.5) == 2``).
 Rounding is applied to the *shortest decimal representation* of the float
 (``repr``), i.e. to the number as it is printed in ``estimates.csv``; so
 ``2.675`` rounds to ``2.68`` although the binary double nearest to 2.675 is
 slightly below it.  A result that rounds to zero is printed without a sign
-("0.00", never "-0.00").
+("0.00", never "−0.00").
 
 p-value rule
 ------------
@@ -25,10 +25,30 @@ p-value rule
 
 Other conventions
 -----------------
-* Ratios (HR, IRR, OR, risk ratio) to 2 decimal places (:data:`RATIO_DP`).
-* Confidence intervals as ``"low to high"`` (the "to" avoids confusion with
-  minus signs); :func:`fmt_est_ci` gives ``"0.91 (0.65 to 1.28)"``.
-* Minus signs are ASCII hyphen-minus ("-") so that CSV, LaTeX and Word agree.
+Precision rule by magnitude
+---------------------------
+* Ratios (HR, IRR, OR, risk ratio, rate ratio): a fixed number of decimal places,
+  ``tables.digits.ratio`` (2 by default; :data:`RATIO_DP`).
+* Differences (mean difference, CACE, RMST difference, risk difference in
+  percentage points, difference in expected time): **3 significant digits of the
+  largest absolute number of the row** (the estimate and every CI limit), bounded to
+  0-2 decimal places (:func:`diff_dp`): ``-7.503 (-25.71 to 10.70)`` has largest
+  25.71, so 1 dp: ``"−7.5 (−25.7 to 10.7)"``; ``0.0645 (-0.006 to 0.135)`` 2 dp
+  (never more); ``123.4 (10.2 to 236.6)`` 0 dp.  A fixed ``tables.digits.estimate``
+  or an outcome's ``estimate_dp`` replaces the rule.  The whole row (estimate and
+  every CI) uses one number of decimals, so limits line up.
+* Descriptive means, SDs, medians: ``tables.digits.mean`` (1); percentages
+  ``tables.digits.percent`` (1); p-values as above; times by unit
+  (:func:`rtw.core.timescale.time_digits`).
+
+Other conventions
+-----------------
+* Confidence intervals and other ranges as ``"low to high"`` everywhere (the "to"
+  avoids confusion with minus signs; no hyphen or en-dash ranges);
+  :func:`fmt_est_ci` gives ``"0.91 (0.65 to 1.28)"``.
+* Negative numbers carry the Unicode minus sign U+2212 (:data:`MINUS`, "−"), not
+  the ASCII hyphen-minus, in every format (CSV, Markdown, HTML, Word; LaTeX writes
+  ``$-$``): a hyphen is narrower than a digit and breaks lines in Word.
 * Medians of time to event that are not reached (NaN/inf) print as
   ``"not reached"`` (:data:`NOT_REACHED`); an upper confidence limit that is
   not reached prints as ``"NR"`` (:data:`NOT_REACHED_SHORT`).
@@ -51,7 +71,14 @@ NOT_REACHED_SHORT = "NR"
 RATIO_DP = 2
 #: Threshold below which p is printed as "<0.001".
 P_THRESHOLD = 0.001
-#: Default digits; overridden by config ``tables.digits``.
+#: The minus sign of every negative number (U+2212), not the hyphen-minus.
+MINUS = "\u2212"
+#: Significant digits of the largest number of a difference row, and the bounds of its
+#: decimal places (the precision rule by magnitude, :func:`diff_dp`).
+DIFF_SIG_DIGITS = 3
+DIFF_DP_BOUNDS = (0, 2)
+
+
 def digits(config: Mapping | None = None) -> dict:
     """Digits by kind: config ``tables.digits`` (the schema's defaults without a config).
 
@@ -136,12 +163,31 @@ def fmt_num(x, dp: int = 2, *, na: str = "", thousands: bool = False) -> str:
         return na
     x = float(x)
     if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
+        return "inf" if x > 0 else MINUS + "inf"
     r = round_half_away(x, dp)
     if r == 0:
         r = abs(r)  # no "-0.00"
-    s = f"{r:,.{dp}f}" if thousands else f"{r:.{dp}f}"
-    return s
+    s = f"{abs(r):,.{dp}f}" if thousands else f"{abs(r):.{dp}f}"
+    return (MINUS + s) if r < 0 else s
+
+
+def diff_dp(*values, sig: int = DIFF_SIG_DIGITS, bounds: tuple = DIFF_DP_BOUNDS) -> int:
+    """Decimal places of a difference row by magnitude: ``sig`` significant digits of the
+    largest absolute finite value among ``values`` (estimate and CI limits), within
+    ``bounds`` (0 to 2 by default).
+
+    >>> diff_dp(-7.503, -25.71, 10.70), diff_dp(0.0645, -0.006, 0.135), diff_dp(123.4, 236.6)
+    (1, 2, 0)
+    """
+    finite = [abs(float(v)) for v in values
+              if not is_missing(v) and math.isfinite(float(v)) and float(v) != 0]
+    lo, hi = bounds
+    if not finite:
+        return hi
+    m = float(round_half_away(max(finite), hi))  # 99.96 prints as 100.0: one dp fewer
+    if m == 0:
+        return hi
+    return int(min(max(sig - 1 - math.floor(math.log10(m)), lo), hi))
 
 
 def fmt_int(n, *, na: str = "", thousands: bool = True) -> str:

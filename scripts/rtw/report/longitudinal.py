@@ -236,36 +236,44 @@ def _get(rows: pd.DataFrame, term: str):
     return rows.loc[term] if term in rows.index else None
 
 
-def _effect(r, dp: int, ratio: bool = False) -> tuple[str, str]:
+def _effect(r, dp: int | None = None, ratio: bool = False) -> tuple[str, str, str]:
+    """(ratio cell, difference cell, p) of a contrast: a ratio with ``dp`` decimals in the
+    first, a difference in the second with the precision rule by magnitude
+    (:func:`rtw.report.fmt.diff_dp`); a not-estimable one shows its reason."""
     if r is None:
-        return "", ""
+        return "", "", ""
     if not np.isfinite(r["estimate"]):
-        return (str(r["note"]) if str(r["note"]).startswith("not estimable") else ""), ""
-    f = fmt.fmt_ratio_ci if ratio else fmt.fmt_est_ci
-    return f(r["estimate"], r["conf_low"], r["conf_high"], dp), fmt.fmt_p(r["p_value"])
+        why = str(r["note"]).split(";", 1)[0] if str(r["note"]).startswith("not estimable") else ""
+        return (why, "", "") if ratio else ("", why, "")
+    if ratio:
+        return fmt.fmt_ratio_ci(r["estimate"], r["conf_low"], r["conf_high"], dp), "", \
+            fmt.fmt_p(r["p_value"])
+    dp = fmt.diff_dp(r["estimate"], r["conf_low"], r["conf_high"]) if dp is None else dp
+    return "", fmt.fmt_est_ci(r["estimate"], r["conf_low"], r["conf_high"], dp), \
+        fmt.fmt_p(r["p_value"])
 
 
 def _multistate_rows(est, entry, arms, level) -> list[list[str]]:
     name, unit = entry["name"], entry["time_unit"]
-    out = [[entry["label"], "", "", "", ""]]
+    out = [[entry["label"], "", "", "", "", ""]]
     prob = _rows(est, "state_probability", name, level)
     times = sorted({float(t.split("t=")[1]) for t in prob.index if "t=" in t})
     for s in entry["states"]:
         for t in times:
             tt = fmt.fmt_num(t, 0 if float(t).is_integer() else 1)
             cells = [_cell(_get(prob, f"arm={a};state={s};t={tt}"), 1, pct=True) for a in arms]
-            out.append([f"  {state_label(entry, s)} at {tt} {unit}, % (CI)", *cells, "", ""])
+            out.append([f"  {state_label(entry, s)} at {tt} {unit}, % (CI)", *cells, "", "", ""])
     rmean = _rows(est, "state_time", name, level)
     diff = _rows(est, "state_time_difference", name, level)
     for s in entry["states"]:
         cells = [_cell(_get(rmean, f"arm={a};state={s}"), 1) for a in arms]
         out.append([f"  Time {state_label(entry, s).lower()} up to {fmt.fmt_num(_tau(entry, rmean), 0)}"
-                    f" {unit}, mean (CI)", *cells, *_effect(_get(diff, f"state={s}"), 1)])
+                    f" {unit}, mean (CI)", *cells, *_effect(_get(diff, f"state={s}"))])
     trans = _rows(est, "transition_cox", name, level)
     for term in trans.index:
         a, b = (p.split("=", 1)[1] for p in term.split(";"))
         out.append([f"  {state_label(entry, a)} to {state_label(entry, b).lower()}, HR (CI)",
-                    "", "", *_effect(trans.loc[term], 2, ratio=True)])
+                    *[""] * len(arms), *_effect(trans.loc[term], 2, ratio=True)])
     return out
 
 
@@ -280,13 +288,13 @@ def _tau(entry, rows) -> float:
 def _recurrent_rows(est, entry, arms, level) -> list[list[str]]:
     name, unit = entry["name"], entry["time_unit"]
     what = entry["event_label"] or "Events"
-    out = [[entry["label"], "", "", "", ""]]
+    out = [[entry["label"], "", "", "", "", ""]]
     rates = _rows(est, "event_rate", name, level)
     cells = []
     for a in arms:
         r = _get(rates, f"arm={a};stat=rate")
         cells.append("" if r is None else f"{fmt.fmt_int(r['events'])} / {fmt.fmt_int(r['n'])}")
-    out.append([f"  {what}, n / participants at risk", *cells, "", ""])
+    out.append([f"  {what}, n / participants at risk", *cells, "", "", ""])
     per = f"per 100 person-{unit}" if unit != "days" else "per 1,000 person-days"
     k = 100.0 if unit != "days" else 1000.0
     cells = []
@@ -295,17 +303,17 @@ def _recurrent_rows(est, entry, arms, level) -> list[list[str]]:
         cells.append("" if r is None else fmt.fmt_num(r["estimate"] * k, 2))
     out.append([f"  Rate {per}", *cells, *_effect(_get(_rows(est, "rate_nb", name, level), "arm"),
                                                    2, ratio=True)])
-    out.append(["  Rate ratio, Poisson with robust SE", "", "",
+    out.append(["  Rate ratio, Poisson with robust SE", *[""] * len(arms),
                 *_effect(_get(_rows(est, "rate_poisson", name, level), "arm"), 2, ratio=True)])
     mcf = _rows(est, "mcf", name, level)
     diff = _rows(est, "mcf_difference", name, level)
     t = next((term.split("t=")[1] for term in mcf.index), "")
     cells = [_cell(_get(mcf, f"arm={a};t={t}"), 2) for a in arms]
     out.append([f"  {what}, mean number per participant by {t} {unit} (CI)", *cells,
-                *_effect(_get(diff, f"t={t}"), 2)])
+                *_effect(_get(diff, f"t={t}"))])
     for analysis, words in (("ag_cox", "Andersen-Gill"), ("pwp_total", "PWP, total time"),
                             ("pwp_gap", "PWP, gap time")):
-        out.append([f"  HR (CI), {words}", "", "",
+        out.append([f"  HR (CI), {words}", *[""] * len(arms),
                     *_effect(_get(_rows(est, analysis, name, level), "arm"), 2, ratio=True)])
     return out
 
@@ -313,9 +321,11 @@ def _recurrent_rows(est, entry, arms, level) -> list[list[str]]:
 def longitudinal_table(est: pd.DataFrame, config: Mapping) -> pd.DataFrame:
     """The presentation table of every multi-state and recurrent-event outcome.
 
-    Columns: the measure, one per arm (config order, arm names), ``Effect (CI)`` (difference
-    or ratio, intervention vs control) and ``p``; CIs at the first config level.  A quantity
-    that could not be estimated shows its reason.
+    Columns: the measure, one per arm (config order, arm names), ``Ratio (CI)`` (hazard and
+    rate ratios, intervention vs control), ``Difference (CI)`` (differences in expected time
+    and in mean number of events, on the outcome's scale; precision by magnitude,
+    :func:`rtw.report.fmt.diff_dp`) and ``p``; CIs at the first config level.  A quantity
+    that could not be estimated shows ``"not estimable: <reason>"`` in its cell.
     """
     level = float(config["conf_levels"][0])
     arms = style.arm_order(config)
@@ -326,14 +336,15 @@ def longitudinal_table(est: pd.DataFrame, config: Mapping) -> pd.DataFrame:
         rows += _multistate_rows(est, entry, arms, level)
     for entry in config["outcomes"]["recurrent"]:
         rows += _recurrent_rows(est, entry, arms, level)
-    cols = ["", *(names[a] for a in arms), f"Effect ({lv} CI)", "p"]
+    cols = ["", *(names[a] for a in arms), f"Ratio ({lv} CI)", f"Difference ({lv} CI)", "p"]
     return pd.DataFrame(rows, columns=cols)
 
 
 def _adjusted(config: Mapping) -> str:
+    from rtw.report.tables import variable_label
     cols = [*config["stratification_factors"], *covariate_names(config)]
-    return ("Models adjust for " + ", ".join(map(str, dict.fromkeys(cols))) + ".") if cols \
-        else "Models are unadjusted."
+    labels = [variable_label(config, str(c)) for c in dict.fromkeys(cols)]
+    return ("Models adjust for " + ", ".join(labels) + ".") if cols else "Models are unadjusted."
 
 
 def longitudinal_texts(config: Mapping) -> dict:

@@ -44,7 +44,21 @@ Estimate conventions read here (``estimates.csv``, see ``rtw.core.estimates``)
 * survival table: ``km_median``, ``km_proportion`` (the proportion returned,
   1 - S(t)), ``rmst``, ``rmst_difference``, ``logrank``,
   ``logrank_stratified``, ``cox_unadjusted``, ``cox_adjusted``,
-  ``fine_gray``, ``gray_test``.
+  ``fine_gray``, ``gray_test``, and ``cox_zph`` (the proportional-hazards test of each
+  Cox model, note ``model=<analysis>; chi-square, df=<k>; transform=<t>``).
+
+Journal conventions (issue 11)
+------------------------------
+* Ratios and differences in separate columns (``IRR``/``HR``/``Ratio`` and
+  ``Difference[, unit]``); differences by the precision rule by magnitude
+  (:func:`rtw.report.fmt.diff_dp`), risk differences in percentage points.
+* Footnote symbols (:class:`Footnotes`; ``*``, dagger, double dagger, section, pilcrow,
+  double bar, then doubled) on row labels, their texts in ``attrs["footnotes"]``: the
+  adjustment set of each contrast with Table 1's labels (:func:`adjustment_set`,
+  :func:`variable_label`) and its SE type (:func:`se_type`: robust / cluster-robust, from
+  the note), count-part IRRs of two-part models, the proportional-hazards test.
+* An analysis the estimates mark ``not estimable: <reason>`` (NaN estimate) shows that text
+  in its estimate cell.
 * secondary table: ``ancova``, ``lmm``, ``logistic``, ``gcomp_rd``, ``gcomp_rr`` rows with
   ``term`` ``arm`` (or ``risk_difference``/``risk_ratio``/``odds_ratio``).
 """
@@ -310,8 +324,162 @@ def table1(df: pd.DataFrame, config: Mapping, *, arm_col: str = "arm",
 
 
 # ------------------------------------------------------- primary table --
-def _contrast_cells(est: pd.DataFrame, config: Mapping, dp: int, *, analysis, outcome,
-                    term="arm", population=None) -> dict | None:
+class Footnotes:
+    """The footnotes of one table, each marked by a symbol (:data:`MARKS`, in order of
+    first use; the same text gets the same symbol).  :meth:`mark` returns the symbol to
+    append to a row label; :meth:`attach` stores ``[(symbol, text), ...]`` in the table's
+    ``attrs["footnotes"]``, which :func:`rtw.report.writers.write_table` prints under the
+    table in every format (CSV excepted, which holds the table only)."""
+
+    MARKS = ("*", "\u2020", "\u2021", "\u00a7", "\u00b6", "\u2016")
+
+    def __init__(self):
+        self.items: dict[str, str] = {}
+
+    def mark(self, text: str) -> str:
+        if not text:
+            return ""
+        if text not in self.items:
+            k = len(self.items)
+            base = self.MARKS[k % len(self.MARKS)]
+            self.items[text] = base * (k // len(self.MARKS) + 1)
+        return self.items[text]
+
+    def attach(self, table: pd.DataFrame) -> pd.DataFrame:
+        table.attrs["footnotes"] = [(m, t) for t, m in self.items.items()]
+        return table
+
+
+def variable_label(config: Mapping, column: str) -> str:
+    """Display label of an analysis column (a covariate, a stratification factor, the
+    cluster): its Table 1 label (config ``tables.baseline``, else the derived baseline
+    rows), its subgroup label, else the column name itself."""
+    for spec in list(config["tables"]["baseline"] or []) + derived_baseline_rows():
+        if spec["column"] == column and spec["label"]:
+            return str(spec["label"])
+    for sg in config["subgroups"]:
+        if sg["column"] == column and "label" in sg:   # an optional key without a default
+            return str(sg["label"])
+    return column
+
+
+def _words_list(items) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+#: Analyses of rtw.models.runner: each adjusts for the stratification factors, covariates and
+#: the outcome's baseline (config), whether or not its rows list the covariate terms.
+REGRESSION_ADJUSTED = {"nb_primary", "nb_per_protocol", "nb_fixed_practice", "zinb", "hurdle_nb",
+                       "poisson_robust", "mi_nb", "cace", "ancova", "lmm", "logistic", "gcomp_rd",
+                       "gcomp_rr"}
+#: Analyses without covariates (contrasts of the arms alone).
+UNADJUSTED = {"cox_unadjusted", "fine_gray", "rmst_difference", "km_median", "logrank",
+              "gray_test", "mcf_difference", "state_time_difference"}
+_NOT_TERMS = ("arm", "theta", "global", "(Intercept)", "Intercept", "log(theta)", "alpha")
+
+
+def adjustment_set(est: pd.DataFrame, config: Mapping, *, analysis: str, outcome: str,
+                   baseline: str | None = None) -> list[str] | None:
+    """The columns an analysis is adjusted for, read from the estimates: the ``adjusted for
+    ...`` of its note, else the covariate terms of its model (``condition_group[other]`` ->
+    ``condition_group``), else for the regression analyses (:data:`REGRESSION_ADJUSTED`) the
+    config's stratification factors, covariates and ``baseline``; ``[]`` when unadjusted,
+    ``None`` when the estimates do not say."""
+    import re
+
+    rows = _pick(est, analysis=analysis, outcome=outcome)
+    if not len(rows):
+        return None
+    cluster = config["cluster"]
+    cols = []
+    for t in rows["term"].astype(str):
+        if t in _NOT_TERMS or "=" in t or ":" in t or ";" in t:
+            continue
+        c = t.split("[", 1)[0]
+        if c and c != cluster and c not in cols:
+            cols.append(c)
+    for note in rows["note"].dropna().astype(str):
+        for m in re.finditer(r"(?<!not )adjusted for (?:baseline )?([^;()]+)", note):
+            cols += [c.strip() for c in m.group(1).split(",") if c.strip() not in cols + [""]]
+    if cols:
+        return cols
+    if analysis in REGRESSION_ADJUSTED:
+        cols = list(config["stratification_factors"]) + covariate_names(config)
+        if baseline:
+            cols.append(baseline)
+        return list(dict.fromkeys(cols))
+    if analysis in UNADJUSTED:
+        return []
+    return None
+
+
+def se_type(note: str, config: Mapping) -> str:
+    """The kind of standard error a note names, in words: ``"cluster-robust SE (clusters:
+    practice)"``, ``"robust (sandwich) SE"``, or ``""`` (model-based or not said)."""
+    import re
+    note = str(note or "")
+    m = (re.search(r"cluster\s*=\s*~?\s*([A-Za-z_][\w.]*)", note)
+         or re.search(r"(?:clustered|cluster-robust SE) by ([A-Za-z_][\w.]*)", note))
+    if m:
+        return f"cluster-robust SE (clusters: {variable_label(config, m.group(1))})"
+    if re.search(r"robust SE by participant", note):
+        return "robust SE clustered by participant"
+    if re.search(r"robust|sandwich|HC[0-3]|jackknife", note):
+        return "robust (sandwich) SE"
+    return ""
+
+
+def model_footnote(est: pd.DataFrame, config: Mapping, *, analysis: str, outcome: str,
+                   baseline: str | None = None, note: str = "",
+                   baseline_words: str | None = None) -> str:
+    """``"Adjusted for Health condition group and Days off work before randomisation;
+    cluster-robust SE (clusters: practice)."`` -- the adjustment set (labels) and SE type
+    of one contrast row, from the estimates; ``""`` when they say neither.  With
+    ``baseline_words`` the outcome's ``baseline`` column is named by these words, last (so
+    that outcomes adjusted alike for their own baselines share one footnote)."""
+    adj = adjustment_set(est, config, analysis=analysis, outcome=outcome, baseline=baseline)
+    parts = []
+    if adj:
+        words = [variable_label(config, c) for c in adj
+                 if not (baseline_words and c == baseline and c not in covariate_names(config)
+                         and c not in config["stratification_factors"])]
+        if len(words) < len(adj):
+            words.append(baseline_words)
+        parts.append("Adjusted for " + _words_list(words))
+        if "practice as fixed effect" in note or "fixed effect" in note:
+            parts[-1] += " (and the cluster as a fixed effect)"
+    elif adj == []:
+        parts.append("Unadjusted")
+    se = se_type(note, config)
+    if se:
+        parts.append(se)
+    return "; ".join(parts) + ("." if parts else "")
+
+
+COUNT_PART_NOTE = ("IRR of the count part of a two-part model (zero-inflated or hurdle): the "
+                   "ratio of means among participants outside the zero part, not a ratio of "
+                   "overall means like the other IRRs.")
+
+
+def not_estimable_reason(note) -> str | None:
+    """``"not estimable: <reason>"`` (up to the first ``;``) of a note saying so, else None."""
+    note = "" if fmt.is_missing(note) else str(note)
+    i = note.find("not estimable")
+    if i < 0:
+        return None
+    return note[i:].split(";", 1)[0].strip()
+
+
+def _contrast_cells(est: pd.DataFrame, config: Mapping, dp: int | None, *, analysis, outcome,
+                    term="arm", population=None, scale: float = 1.0) -> dict | None:
+    """Cells of one contrast row: ``Estimate``, one CI per level, ``p``, ``n``, and the row's
+    ``note``.  ``dp`` None: the precision rule by magnitude (:func:`rtw.report.fmt.diff_dp`)
+    over the estimate and every CI limit.  A row the estimates mark not estimable shows
+    ``"not estimable: <reason>"`` as its Estimate.  ``scale`` multiplies every number
+    (100: a risk difference in percentage points)."""
     sel = {"analysis": analysis, "outcome": outcome, "term": term}
     if population is not None:
         sel["population"] = population
@@ -320,18 +488,42 @@ def _contrast_cells(est: pd.DataFrame, config: Mapping, dp: int, *, analysis, ou
         return None
     levels = _levels(config)
     first = rows.iloc[0]
-    cells = {"Estimate": fmt.fmt_num(first["estimate"], dp)}
+    note = "; ".join(dict.fromkeys(rows["note"].dropna().astype(str))) if "note" in rows else ""
+
+    def num(v):
+        return None if fmt.is_missing(v) else float(v) * scale
+    if dp is None:
+        vals = [num(first["estimate"])] + [num(v) for v in rows["conf_low"]] + \
+            [num(v) for v in rows["conf_high"]]
+        dp = fmt.diff_dp(*vals)
+    reason = not_estimable_reason(note) if fmt.is_missing(first["estimate"]) else None
+    cells = {"Estimate": reason or fmt.fmt_num(num(first["estimate"]), dp), "note": note}
     for lv, col in zip(levels, _ci_cols(config)):
         r = _first(rows[rows["conf_level"].map(lambda x: _close(x, lv))])
-        cells[col] = "" if r is None else fmt.fmt_ci(r["conf_low"], r["conf_high"], dp)
+        cells[col] = "" if r is None else fmt.fmt_ci(num(r["conf_low"]), num(r["conf_high"]), dp)
     cells["p"] = fmt.fmt_p(first["p_value"])
     cells["n"] = fmt.fmt_int(first["n"]) if "n" in rows else ""
     return cells
 
 
+def _unit(outcome: Mapping):
+    """The outcome's ``unit`` (the key issue 11 item 2 gives every outcome), None before the
+    schema has it."""
+    return outcome["unit"] if "unit" in outcome else None
+
+
+def _difference_heading(unit) -> str:
+    return f"Difference, {unit}" if unit else "Difference"
+
+
+def _row_label(label: str, marks: str) -> str:
+    return f"{label}{marks}"
+
+
 def primary_table(estimates: pd.DataFrame, df: pd.DataFrame, config: Mapping, *,
                   arm_col: str = "arm", population_col: str | None = None) -> pd.DataFrame:
-    """Primary outcome table: days off by arm, IRR with every CI level, sensitivity analyses.
+    """Primary outcome table: the count outcome by arm, IRRs with every CI level, and
+    differences (e.g. the CACE) in their own column.
 
     Parameters
     ----------
@@ -348,11 +540,16 @@ def primary_table(estimates: pd.DataFrame, df: pd.DataFrame, config: Mapping, *,
     Returns
     -------
     pandas.DataFrame
-        Columns ``Outcome / analysis``, one per arm, ``IRR``, one ``<level>
-        CI`` per config level, ``p``, ``n``.  First a block of descriptive
-        rows by arm, then one row per analysis found (in
-        :data:`PRIMARY_ANALYSES` order, or ``tables.primary_analyses``).
-        Analyses absent from ``estimates`` are left out.
+        Columns ``Outcome / analysis``, one per arm, ``IRR``, then (when a difference row
+        exists) ``Difference, <unit>`` (config ``outcomes.count.unit`` when set), one
+        ``<level> CI`` per config level, ``p``, ``n``.  First a block of descriptive rows
+        by arm, then one row per ratio analysis found (``tables.primary_analyses``), then
+        the difference rows (``tables.primary_differences``; precision by magnitude,
+        :func:`rtw.report.fmt.diff_dp`).  Analyses absent from ``estimates`` are left out;
+        one the estimates mark not estimable shows ``"not estimable: <reason>"`` in its
+        estimate column.  Row labels carry footnote symbols (:class:`Footnotes`: adjustment
+        set and SE type of each analysis, count-part IRRs of two-part models), listed in
+        ``attrs["footnotes"]``.
     """
     dg = fmt.digits(config)
     count = config["outcomes"]["count"]
@@ -362,16 +559,23 @@ def primary_table(estimates: pd.DataFrame, df: pd.DataFrame, config: Mapping, *,
     arms = _arm_order(config)
     heads = _arm_header(config)
     ci_cols = _ci_cols(config)
-    cols = ["Outcome / analysis"] + [heads[a] for a in arms] + ["IRR"] + ci_cols + ["p", "n"]
+    diff_col = _difference_heading(_unit(count))
+    notes = Footnotes()
+    ratio_rows = [(a, lab, pop) for a, lab, pop in primary_analyses(config)
+                  if len(_pick(estimates, analysis=a, outcome=outcome, term="arm"))]
+    diff_rows = [(a, lab, pop) for a, lab, pop in primary_differences(config)
+                 if len(_pick(estimates, analysis=a, outcome=outcome, term="arm"))]
+    est_cols = ["IRR"] + ([diff_col] if diff_rows else [])
+    cols = ["Outcome / analysis"] + [heads[a] for a in arms] + est_cols + ci_cols + ["p", "n"]
     recs = []
 
-    def add(label, arm_cells=None, contrast=None):
+    def add(label, arm_cells=None, contrast=None, column="IRR"):
         r = _empty_row(cols)
         r["Outcome / analysis"] = label
         for a, v in (arm_cells or {}).items():
             r[heads[a]] = v
         if contrast:
-            r["IRR"] = contrast["Estimate"]
+            r[column] = contrast["Estimate"]
             for c in ci_cols + ["p", "n"]:
                 r[c] = contrast.get(c, "")
         recs.append(r)
@@ -386,22 +590,22 @@ def primary_table(estimates: pd.DataFrame, df: pd.DataFrame, config: Mapping, *,
     add(INDENT + "Median (IQR)", {a: fmt.fmt_median_iqr(s.median(), s.quantile(0.25),
                                                         s.quantile(0.75), dg["mean"])
                                   if s.count() else "" for a, s in groups.items()})
-    sections = [("Incidence rate ratio, intervention vs control", primary_analyses(config),
-                 dg["ratio"]),
-                ("Difference in mean days off, intervention vs control",
-                 primary_differences(config), dg["estimate"])]
-    for heading, rows, dp in sections:
-        first = True
+    sections = [("Incidence rate ratio, intervention vs control", ratio_rows, dg["ratio"], "IRR"),
+                ("Difference in means, intervention vs control", diff_rows, dg["estimate"],
+                 diff_col)]
+    for heading, rows, dp, column in sections:
+        if rows:
+            add(heading)
         for analysis, label, population in rows:
             cells = _contrast_cells(estimates, config, dp, analysis=analysis,
                                     outcome=outcome, population=population)
-            if cells is None:
-                continue
-            if first:
-                add(heading)
-                first = False
-            add(INDENT + label, contrast=cells)
-    return pd.DataFrame(recs, columns=cols)
+            marks = notes.mark(model_footnote(estimates, config, analysis=analysis,
+                                              outcome=outcome, baseline=count["baseline"],
+                                              note=cells["note"]))
+            if "count-part" in cells["note"]:
+                marks += notes.mark(COUNT_PART_NOTE)
+            add(INDENT + _row_label(label, marks), contrast=cells, column=column)
+    return notes.attach(pd.DataFrame(recs, columns=cols))
 
 
 # ----------------------------------------------------- secondary table --
@@ -455,7 +659,7 @@ def secondary_table(estimates: pd.DataFrame, config: Mapping, df: pd.DataFrame |
     ----------
     estimates : pandas.DataFrame
     config : mapping
-        ``outcomes.continuous`` and ``outcomes.binary`` (order and labels).
+        ``outcomes.continuous`` and ``outcomes.binary`` (order, labels, ``unit`` when set).
     df : pandas.DataFrame, optional
         Analysis dataset for by-arm mean (SD) / n (%); otherwise the
         ``descriptive`` rows of ``estimates`` (terms
@@ -465,18 +669,24 @@ def secondary_table(estimates: pd.DataFrame, config: Mapping, df: pd.DataFrame |
     Returns
     -------
     pandas.DataFrame
-        Columns ``Outcome``, one per arm (``mean (SD); n=`` or
-        ``n (%); n=``), ``Analysis``, ``Estimate``, one ``<level> CI`` per
-        level, ``p``.  One header row per outcome, then one row per
-        analysis found.
+        Columns ``Outcome``, one per arm (``mean (SD); n=`` or ``n (%); n=``),
+        ``Analysis``, ``Ratio`` (odds and risk ratios), ``Difference`` (mean differences on
+        the outcome's scale, risk differences in percentage points; precision by magnitude,
+        :func:`rtw.report.fmt.diff_dp`, unless ``estimate_dp`` or
+        ``tables.digits.estimate`` fix it), one ``<level> CI`` per level, ``p``.  One
+        header row per outcome, then one row per analysis found; a not-estimable analysis
+        shows ``"not estimable: <reason>"``.  Analysis labels carry footnote symbols
+        (adjustment set and SE type), listed in ``attrs["footnotes"]``.
     """
     dg = fmt.digits(config)
     arms = _arm_order(config)
     heads = _arm_header(config)
     ci_cols = _ci_cols(config)
-    cols = ["Outcome"] + [heads[a] for a in arms] + ["Analysis", "Estimate"] + ci_cols + ["p"]
+    cols = ["Outcome"] + [heads[a] for a in arms] + ["Analysis", "Ratio", "Difference"] \
+        + ci_cols + ["p"]
     outs = [(o, False) for o in config["outcomes"]["continuous"]]
     outs += [(o, True) for o in config["outcomes"]["binary"]]
+    notes = Footnotes()
     recs = []
     for o, binary in outs:
         name = o["name"]
@@ -497,17 +707,31 @@ def secondary_table(estimates: pd.DataFrame, config: Mapping, df: pd.DataFrame |
                      if t == "arm" or t in ("risk_difference", "risk_ratio", "odds_ratio")]
             for term in terms:
                 is_ratio = (measure in RATIO_MEASURES) or term in RATIO_TERMS
-                dp = dg["ratio"] if is_ratio else int(dg["estimate"] if o["estimate_dp"] is None else o["estimate_dp"])
-                cells = _contrast_cells(estimates, config, dp, analysis=analysis, outcome=name,
-                                        term=term)
                 m = measure if term == "arm" and measure else _prettify(term)
+                risk_diff = not is_ratio and (binary or "risk" in m.lower())
+                if is_ratio:
+                    dp = dg["ratio"]
+                elif o["estimate_dp"] is not None:
+                    dp = int(o["estimate_dp"])
+                else:
+                    dp = dg["estimate"]
+                cells = _contrast_cells(estimates, config, dp, analysis=analysis, outcome=name,
+                                        term=term, scale=100.0 if risk_diff else 1.0)
+                unit = "percentage points" if risk_diff else _unit(o)
+                what = m.lower() if m else ""
+                if unit and not is_ratio:
+                    what += f", {unit}"
+                marks = notes.mark(model_footnote(estimates, config, analysis=analysis,
+                                                  outcome=name, baseline=o["baseline"],
+                                                  note=cells["note"],
+                                                  baseline_words="the outcome's baseline value"))
                 r = _empty_row(cols)
-                r["Analysis"] = f"{alabel}: {m.lower() if m else ''}".rstrip(": ")
-                r["Estimate"] = cells["Estimate"]
+                r["Analysis"] = f"{alabel}: {what}".rstrip(": ") + marks
+                r["Ratio" if is_ratio else "Difference"] = cells["Estimate"]
                 for c in ci_cols + ["p"]:
                     r[c] = cells[c]
                 recs.append(r)
-    return pd.DataFrame(recs, columns=cols)
+    return notes.attach(pd.DataFrame(recs, columns=cols))
 
 
 # ------------------------------------------------------ survival table --
@@ -548,23 +772,102 @@ def _proportion_rows(estimates, outcome: Mapping, arms, level, dg) -> list[tuple
     return out
 
 
+_ZPH_TRANSFORMS = {"km": "Kaplan\u2013Meier-transformed time", "identity": "time",
+                   "rank": "ranked time", "log": "log time"}
+
+
+def _chisq(statistic, note) -> str:
+    """``"\u03c7\u00b2(1) = 4.69"`` from a statistic and a note holding ``df=<k>``."""
+    import re
+    if fmt.is_missing(statistic):
+        return ""
+    m = re.search(r"df\s*=\s*(\d+)", str(note or ""))
+    df = f"({m.group(1)})" if m else ""
+    return f"\u03c7\u00b2{df} = {fmt.fmt_num(statistic, 2)}"
+
+
+def _zph_rows(est: pd.DataFrame, outcome: str, model: str) -> list[tuple]:
+    """(label, statistic text, p, note) of the proportional-hazards test of one Cox model
+    (``cox_zph`` rows whose note names ``model=<model>``): the arm term, then the global test
+    when the model has more terms than the arm."""
+    rows = _pick(est, analysis="cox_zph", outcome=outcome)
+    import re
+    pat = re.compile(rf"(?:^|model=){re.escape(model)}(?:;|$)")
+    rows = rows[rows["note"].astype(str).map(lambda n: bool(pat.search(n)))]
+    out = []
+    arm = _first(rows[rows["term"].astype(str) == "arm"])
+    glob = _first(rows[rows["term"].astype(str) == "global"])
+    n_terms = int((~rows["term"].astype(str).isin(["global"])).sum())
+    if arm is not None:
+        label = "Proportional hazards, arm" + (" (= global)" if n_terms == 1 else "")
+        out.append((label, _chisq(arm["statistic"], arm["note"]), fmt.fmt_p(arm["p_value"]),
+                    str(arm["note"])))
+    if glob is not None and (arm is None or n_terms > 1):
+        out.append(("Proportional hazards, global", _chisq(glob["statistic"], glob["note"]),
+                    fmt.fmt_p(glob["p_value"]), str(glob["note"])))
+    return out
+
+
+def _zph_footnote(note: str) -> str:
+    import re
+    m = re.search(r"transform=(\w+)", note)
+    against = _ZPH_TRANSFORMS.get(m.group(1), m.group(1)) if m else "time"
+    return ("Proportional-hazards test: scaled Schoenfeld residuals against "
+            f"{against} (Grambsch\u2013Therneau, as R cox.zph); a small p suggests the hazard "
+            "ratio changes over follow-up.")
+
+
+def _survival_test_rows(add, notes: "Footnotes", estimates: pd.DataFrame, config: Mapping,
+                        name: str) -> None:
+    """The test and hazard-ratio rows of one outcome of :func:`survival_table` (through its
+    ``add``): log-rank, stratified log-rank and Gray's tests with their chi-square, then each
+    Cox / Fine\u2013Gray model with its footnote and, under a Cox model, its
+    proportional-hazards tests."""
+    dg = fmt.digits(config)
+    for analysis, label in [("logrank", "Log-rank test"),
+                            ("logrank_stratified", "Stratified log-rank test"),
+                            ("gray_test", "Gray's test (competing risks)")]:
+        r = _first(_pick(estimates, analysis=analysis, outcome=name, term="arm"))
+        if r is not None:
+            add(INDENT + label, contrast={"p": fmt.fmt_p(r["p_value"])}, column=None,
+                statistic=_chisq(r["statistic"], r["note"]))
+    for analysis, label in [("cox_unadjusted", "Cox, unadjusted"),
+                            ("cox_adjusted", "Cox, adjusted"),
+                            ("fine_gray", "Fine\u2013Gray, subdistribution HR")]:
+        c = _contrast_cells(estimates, config, dg["ratio"], analysis=analysis, outcome=name)
+        if not c:
+            continue
+        marks = notes.mark(model_footnote(estimates, config, analysis=analysis,
+                                          outcome=name, note=c["note"]))
+        add(INDENT + label + marks, contrast=c)
+        for zlabel, stat, p, znote in _zph_rows(estimates, name, analysis):
+            add(INDENT * 2 + zlabel + notes.mark(_zph_footnote(znote)),
+                contrast={"p": p}, column=None, statistic=stat)
+
+
 def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
-    """Survival summary by outcome: events, medians, proportions returned, RMST, HRs.
+    """Survival summary by outcome: events, medians, proportions with the event, RMST, tests
+    and hazard ratios.
 
     Parameters
     ----------
     estimates : pandas.DataFrame
     config : mapping
-        ``outcomes.time_to_event`` (order, labels, tau),
-        ``survival.proportions_at_days``, ``conf_levels``.
+        ``outcomes.time_to_event`` (order, labels, tau, time_unit), ``conf_levels``.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``Measure``, one per arm (estimate with CI at the first config
-        level), ``Contrast``, ``Estimate``, one ``<level> CI`` per level,
-        ``p``.  Medians not reached print as ``"not reached"``; proportions
-        are percentages returned to work.
+        Columns ``Measure``, one per arm (estimate with CI at the first config level),
+        ``HR`` (Cox and Fine\u2013Gray hazard ratios), ``Difference, <unit>`` (RMST
+        differences; ``Difference`` when outcomes differ in unit; precision by magnitude,
+        :func:`rtw.report.fmt.diff_dp`), ``Test statistic`` (``\u03c7\u00b2(df) = x`` of the
+        log-rank, Gray and proportional-hazards tests), one ``<level> CI`` per level,
+        ``p``.  Under each Cox model its proportional-hazards test (``cox_zph``: the arm
+        term and the global test).  Medians not reached print as ``"not reached"``;
+        proportions are percentages with the event; a not-estimable contrast shows
+        ``"not estimable: <reason>"``.  Footnote symbols (adjustment set and SE type, the
+        PH test) are listed in ``attrs["footnotes"]``.
     """
     dg = fmt.digits(config)
     arms = _arm_order(config)
@@ -572,22 +875,28 @@ def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
     ci_cols = _ci_cols(config)
     lv0 = _levels(config)[0]
     lv0_txt = fmt.fmt_conf_level(lv0)
-    cols = ["Measure"] + [heads[a] for a in arms] + ["Contrast", "Estimate"] + ci_cols + ["p"]
+    tte = config["outcomes"]["time_to_event"]
+    units = {o["time_unit"] for o in tte}
+    diff_col = _difference_heading(units.pop() if len(units) == 1 else None)
+    cols = ["Measure"] + [heads[a] for a in arms] + ["HR", diff_col, "Test statistic"] \
+        + ci_cols + ["p"]
+    notes = Footnotes()
     recs = []
 
-    def add(label, arm_cells=None, contrast=None, contrast_label=""):
+    def add(label, arm_cells=None, contrast=None, column="HR", statistic=""):
         r = _empty_row(cols)
         r["Measure"] = label
         for a, v in (arm_cells or {}).items():
             r[heads[a]] = v
         if contrast:
-            r["Contrast"] = contrast_label
-            r["Estimate"] = contrast["Estimate"]
+            if column:
+                r[column] = contrast.get("Estimate", "")
             for c in ci_cols + ["p"]:
                 r[c] = contrast.get(c, "")
+        r["Test statistic"] = statistic
         recs.append(r)
 
-    for o in config["outcomes"]["time_to_event"]:
+    for o in tte:
         name = o["name"]
         if not len(_pick(estimates, outcome=name)):
             continue
@@ -610,19 +919,14 @@ def survival_table(estimates: pd.DataFrame, config: Mapping) -> pd.DataFrame:
         tau = o["tau"]
         tau_txt = f" to {singular(unit)} {float(tau):g}" if tau is not None else ""
         rm = {a: _arm_est_ci(estimates, "rmst", name, f"arm={a}", lv0, dg["mean"]) for a in arms}
-        rmd = _contrast_cells(estimates, config, dg["mean"], analysis="rmst_difference", outcome=name)
+        rmd = _contrast_cells(estimates, config, dg["estimate"], analysis="rmst_difference",
+                              outcome=name)
         if any(rm.values()) or rmd:
-            add(INDENT + f"Restricted mean time{tau_txt}, {unit}", rm, rmd, "Difference")
-        for analysis, label in [("logrank", "Log-rank test"),
-                                ("logrank_stratified", "Stratified log-rank test"),
-                                ("gray_test", "Gray's test (competing risks)")]:
-            r = _first(_pick(estimates, analysis=analysis, outcome=name))
-            if r is not None:
-                add(INDENT + label, contrast={"Estimate": "", "p": fmt.fmt_p(r["p_value"])})
-        for analysis, label, measure in [("cox_unadjusted", "Cox, unadjusted", "Hazard ratio"),
-                                         ("cox_adjusted", "Cox, adjusted", "Hazard ratio"),
-                                         ("fine_gray", "Fine-Gray", "Subdistribution HR")]:
-            c = _contrast_cells(estimates, config, dg["ratio"], analysis=analysis, outcome=name)
-            if c:
-                add(INDENT + label, contrast=c, contrast_label=measure)
-    return pd.DataFrame(recs, columns=cols)
+            marks = notes.mark(model_footnote(estimates, config, analysis="rmst_difference",
+                                              outcome=name, note=rmd["note"])) if rmd else ""
+            add(INDENT + f"Restricted mean time{tau_txt}, {unit}{marks}", rm, rmd,
+                column=diff_col)
+        _survival_test_rows(add, notes, estimates, config, name)
+    out = pd.DataFrame(recs, columns=cols)
+    empty = [c for c in ("HR", diff_col, "Test statistic") if not (out[c] != "").any()]
+    return notes.attach(out.drop(columns=empty))
