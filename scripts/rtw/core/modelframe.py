@@ -30,6 +30,16 @@ INTERCEPT = "(Intercept)"
 PRACTICE = "practice"   # the role of config data.columns.practice: the practice column's name here
 
 
+class NotEstimable(ValueError):
+    """A model that cannot be fitted to these data (too few rows or events, a constant arm,
+    separation...); the message is the reason, written as ``not estimable: <reason>`` in the
+    estimates' ``note`` with a NaN estimate."""
+
+
+#: fewer complete rows than this in an arm: no model comparing the arms is fitted.
+MIN_ROWS_PER_ARM = 2
+
+
 def arm_labels(config: dict) -> tuple[str, str]:
     """(control, intervention) labels of ``df['arm']`` from config ``trial.arms``."""
     arms = config["trial"]["arms"]
@@ -156,6 +166,7 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
         ok &= y.notna()
     keep = df.index[ok.to_numpy()]
     X, notes = _drop_absent_and_dependent(X.loc[keep])
+    _check_minimum(X, config, arm and treatment is None)
     return Design(X=X, y=None if y is None else y.loc[keep], index=keep,
                   cluster=None if not cluster else df.loc[keep, cluster],
                   dropped=int(len(df) - len(keep)), notes=notes)
@@ -187,9 +198,26 @@ def _design_columns(df, config, adjust, arm, intercept, practice, extra, arm_col
     return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=df.index)
 
 
+def _check_minimum(X: pd.DataFrame, config: dict, by_arm: bool) -> None:
+    """Raise :class:`NotEstimable` when the complete-case design cannot carry a model:
+    fewer than :data:`MIN_ROWS_PER_ARM` rows in an arm (``by_arm``), or no more rows than
+    parameters."""
+    n, k = X.shape
+    if by_arm and "arm" in X.columns:
+        n1 = int((X["arm"] == 1).sum())
+        for label, m in zip(arm_labels(config), (n - n1, n1)):
+            if m < MIN_ROWS_PER_ARM:
+                raise NotEstimable(f"{m} participant(s) with complete data in arm {label} "
+                                   f"(a model needs at least {MIN_ROWS_PER_ARM} per arm)")
+    if n and n <= k:
+        raise NotEstimable(f"{n} complete observations for {k} regression parameters "
+                           "(a model needs more observations than parameters)")
+
+
 def _drop_absent_and_dependent(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The complete-case design without dummy columns that are all zero (absent levels) and
-    without linearly dependent columns (R gives NA), and notes saying which were dropped.
+    """The complete-case design without dummy columns that are all zero (absent levels),
+    without covariates that are constant in the complete cases, and without linearly
+    dependent columns (R gives NA), and notes saying which were dropped.
 
     Raises ValueError when the arm column itself is dependent (not estimable).
     """
@@ -199,10 +227,18 @@ def _drop_absent_and_dependent(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     if const:
         X = X.drop(columns=const)
         notes.append("levels absent after dropping missing rows: " + ", ".join(const))
+    # a covariate constant in the complete cases carries no information (R: NA): left out
+    flat = [c for c in X.columns if c not in (INTERCEPT, "arm") and "[" not in c
+            and len(X) > 0 and X[c].nunique(dropna=False) == 1]
+    if flat and INTERCEPT in X.columns:
+        X = X.drop(columns=flat)
+        notes.append("constant in the analysed rows, left out (R would give NA): "
+                     + ", ".join(flat))
+        log.warning("design: covariate(s) %s constant in the analysed rows: left out", flat)
     if len(X) > X.shape[1] > 0:
         dep = check_rank(X)
         if "arm" in dep:
-            raise ValueError("the arm effect is not estimable in this design "
+            raise NotEstimable("the arm effect is not estimable in this design "
                              "(arm is collinear with the adjustment terms or constant)")
         if dep:
             X = X.drop(columns=dep)

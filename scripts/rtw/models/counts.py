@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, special, stats
 
-from rtw.core.modelframe import cluster_sandwich
+from rtw.core.modelframe import NotEstimable, cluster_sandwich
 from rtw.core.stats import p_two_sided
 
 log = logging.getLogger(__name__)
@@ -66,11 +66,6 @@ MIN_BLOCK = 20
 NEWTON_CONVERGED = 1e-8
 #: ... and to which Newton's method iterates (full steps), unless rounding stops it first.
 NEWTON_TOL = 1e-12
-
-
-class NotEstimable(ValueError):
-    """A model that cannot be fitted to these data; the message is the reason (written as
-    ``not estimable: <reason>`` in the estimates' ``note``)."""
 
 
 # --------------------------------------------------------------------------- #
@@ -662,6 +657,11 @@ def fit_nb(X, y, offset=None, maxit: int = 100, tol: float = 1e-12,
     fails, :class:`NotEstimable` is raised with the reason.
     """
     names, Xa, ya, off, blk = _glm_design(X, y, offset, fixed, fixed_name, min_block)
+    if len(ya) <= len(names) + 1:
+        raise NotEstimable(f"{len(ya)} observations for {len(names) + 1} negative binomial "
+                           "parameters (coefficients and theta)")
+    if not np.any(ya > 0):
+        raise NotEstimable("every count is 0 (the rate ratio has no finite estimate)")
     try:
         with np.errstate(all="ignore"):
             fit = _fit_nb_alternating(names, Xa, ya, off, blk, maxit, tol, theta_max)

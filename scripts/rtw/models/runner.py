@@ -156,7 +156,8 @@ def _nb_model(df, config, spec, *, population="itt", analysis="nb_primary",
     D = _nb_design(df, config, spec, fixed, cluster)
     if D.n == 0:
         return make_rows(analysis, spec["name"], "arm", np.nan, population=population,
-                         conf_levels=levels, n=0, note="no complete observations"), None, D
+                         conf_levels=levels, n=0,
+                         note="not estimable: no complete observations"), None, D
     off = _offset(df, spec, D.index)
     fit = counts.fit_nb(D.X, D.y, offset=off)
     notes = list(D.notes) + list(fit.notes) + ([pnote] if pnote else [])
@@ -259,7 +260,7 @@ def _guarded(analysis, outcome, levels, population, fn, *args, **kw) -> list[dic
     except _FIT_ERRORS as exc:
         log.error("%s (%s) not estimated: %s: %s", analysis, outcome, type(exc).__name__, exc)
         return make_rows(analysis, outcome, "arm", np.nan, population=population,
-                         conf_levels=levels, note=f"not estimated: {exc}")
+                         conf_levels=levels, note=f"not estimable: {exc}")
 
 
 def _check_arms(df: pd.DataFrame, config: dict) -> None:
@@ -356,8 +357,16 @@ def _count_sensitivity(analysis, df, config, spec, fixed, cluster, pnote, levels
                  else _join("model-based SE (pscl)", pnote))
         fn = counts.fit_zinb if analysis == "zinb" else counts.fit_hurdle_nb
         same = _reg(config)["zero_part"] == "same"
+        npar = D.X.shape[1] * (2 if same else 1) + (0 if same else 1) + 1
+        if D.n <= npar:
+            raise mf.NotEstimable(f"{D.n} complete observations for {npar} {analysis} "
+                                  "parameters")
         f = fn(D.X, D.y, Z=D.X if same else None)
         V = f.vcov_cluster(D.cluster) if cluster else None
+        se_arm = (V if V is not None else f.cov).loc["arm", "arm"] if "arm" in f.params else 0
+        if not (np.isfinite(se_arm) and se_arm > 0):
+            raise mf.NotEstimable(f"{analysis}: information matrix singular (no standard "
+                                  "error for the arm effect)")
         znote = "zero part: the count part's regressors (y ~ x | x)" if same else ""
         return _pscl_rows(analysis, spec, f, D, levels,
                           _join(mnote, pnote if fixed else "", "count-part IRR", znote, f.notes),
@@ -536,7 +545,8 @@ def _ancova_rows(df, config, spec, fixed, cluster, pnote, levels):
                         cluster=cluster)
     if D.n <= D.X.shape[1]:
         return make_rows("ancova", spec["name"], "arm", np.nan, population="cc",
-                         conf_levels=levels, n=D.n, note="too few complete observations")
+                         conf_levels=levels, n=D.n,
+                         note="not estimable: too few complete observations")
     f = continuous.fit_ols(D.X, D.y)
     if cluster:
         V = f.vcov_cluster(D.cluster)
@@ -647,11 +657,12 @@ def _binary_rows(df, config, spec, fixed, cluster, pnote, levels):
     if D.n == 0 or events in (0, D.n):
         for a in ("logistic", "gcomp_rd", "gcomp_rr"):
             rows += make_rows(a, name, "arm", np.nan, population="cc", conf_levels=levels,
-                              n=D.n, events=events, note="no variation in the outcome")
+                              n=D.n, events=events,
+                              note="not estimable: no variation in the outcome")
         return rows
     f = bn.fit_logistic(D.X, D.y)
     if f.separation or not f.converged:
-        note = _join(f.notes)
+        note = "not estimable: " + _join(f.notes)
         for a in ("logistic", "gcomp_rd", "gcomp_rr"):
             rows += make_rows(a, name, "arm", np.nan, population="cc", conf_levels=levels,
                               n=D.n, events=events, note=note)
