@@ -725,7 +725,7 @@ def run_subgroups(df: pd.DataFrame, config: dict) -> pd.DataFrame:
             except _FIT_ERRORS as exc:
                 log.warning("subgroup %s failed: %s", sname, exc)
                 rows += make_rows("subgroup_nb", spec["name"], f"interaction={sname}", np.nan,
-                                  note=f"failed: {exc}")
+                                  note=f"not estimable: {exc}")
                 continue
             rows += sg.subgroup_rows("subgroup_nb", spec["name"], sname, res, levels,
                                      _join(pnote, res.notes), ratio="IRRs",
