@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 
 #: theta above this is treated as the Poisson boundary (theta -> infinity).
 THETA_MAX = 1e6
+#: ZINB / hurdle NB: |log theta| kept below this (theta and 1 / theta representable).
+LOG_THETA_BOUND = 50.0
 #: a block of at least this many mutually exclusive dummy columns is solved by its
 #: block structure (below it a dense solve costs no more).
 MIN_BLOCK = 20
@@ -1076,7 +1078,19 @@ def _ml(fun, start, args, names, model, n):
     """Maximum likelihood by :func:`_newton`; covariance = inverse observed information
     (pscl's ``vcov``, here from the analytic Hessian).  The notes give the final max
     |gradient| and whether the maximum was reached."""
-    par, f, g, H, dec, it = _newton(fun, start, args)
+    def bounded(par, *a):
+        # log theta kept where theta and 1/theta are representable (an extreme count can
+        # drive theta to 0); outside, +inf makes the line search step back
+        if not (-LOG_THETA_BOUND <= par[-1] <= LOG_THETA_BOUND):
+            return np.inf, np.full(len(par), np.nan), np.full((len(par), len(par)), np.nan)
+        return fun(par, *a)
+
+    par, f, g, H, dec, it = _newton(bounded, start, args)
+    if not np.isfinite(f):
+        raise NotEstimable(f"{model}: the likelihood is not finite at any parameter value tried")
+    if par[-1] < math.log(1e-8):
+        raise NotEstimable(f"{model}: theta -> 0 (theta = {math.exp(par[-1]):.2g}; the count "
+                           "part's likelihood has no interior maximum)")
     gmax = float(np.max(np.abs(g)))
     converged = bool(np.isfinite(dec) and dec < NEWTON_CONVERGED)
     if converged:
