@@ -24,10 +24,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from rtw.core.io import InputError
+
 log = logging.getLogger(__name__)
 
 INTERCEPT = "(Intercept)"
 PRACTICE = "practice"   # the role of config data.columns.practice: the practice column's name here
+PARTICIPANT = "participant_id"   # the role of config data.columns.participant_id
 
 
 class NotEstimable(ValueError):
@@ -38,6 +41,43 @@ class NotEstimable(ValueError):
 
 #: fewer complete rows than this in an arm: no model comparing the arms is fitted.
 MIN_ROWS_PER_ARM = 2
+
+
+class TooFewParticipants(InputError):
+    """An arm has fewer participants than ``min_per_arm.participants`` and
+    ``min_per_arm.action`` is ``stop``: the analyses stop with one line."""
+
+
+def min_per_arm_reason(df: pd.DataFrame, config: dict, column: str = "arm") -> str:
+    """Why ``df`` is below ``min_per_arm.participants`` in an arm ("" when it is not)."""
+    n = int(config["min_per_arm"]["participants"])
+    if column not in df.columns:
+        return ""
+    arm = df[column].astype("string")
+    if PARTICIPANT in df.columns:     # long tables (one row per timepoint): participants
+        counts = df.assign(_a=arm).groupby("_a")[PARTICIPANT].nunique()
+    else:
+        counts = arm.value_counts()
+    low = [(a, int(counts.get(a, 0))) for a in arm_labels(config) if counts.get(a, 0) < n]
+    if not low:
+        return ""
+    return ("; ".join(f"arm {a} has {m} participant{'s' if m != 1 else ''}" for a, m in low)
+            + f", fewer than min_per_arm.participants = {n}")
+
+
+def check_min_per_arm(df: pd.DataFrame, config: dict, column: str = "arm") -> str:
+    """The ``min_per_arm`` check of a whole analysis table: raises
+    :class:`TooFewParticipants` (one line) when an arm is below
+    ``min_per_arm.participants`` and the action is ``stop``; returns the reason when it
+    is ``descriptive`` ("" when above)."""
+    reason = min_per_arm_reason(df, config, column)
+    if reason and config["min_per_arm"]["action"] == "stop":
+        raise TooFewParticipants(f"{reason}: no comparative analysis is run "
+                                 "(min_per_arm.action: stop; set it to descriptive for "
+                                 "descriptive outputs only)", column=column)
+    if reason:
+        log.error("descriptive only: %s (min_per_arm.action: descriptive)", reason)
+    return reason
 
 
 def arm_labels(config: dict) -> tuple[str, str]:
@@ -164,6 +204,10 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
     if outcome is not None:
         y = pd.to_numeric(df[outcome], errors="coerce").astype(float)
         ok &= y.notna()
+    if arm and treatment is None:
+        reason = min_per_arm_reason(df, config, arm_column)
+        if reason:
+            raise NotEstimable(f"descriptive only: {reason}")
     keep = df.index[ok.to_numpy()]
     X, notes = _drop_absent_and_dependent(X.loc[keep])
     _check_minimum(X, config, arm and treatment is None)

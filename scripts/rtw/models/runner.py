@@ -264,8 +264,11 @@ def _guarded(analysis, outcome, levels, population, fn, *args, **kw) -> list[dic
 
 
 def _check_arms(df: pd.DataFrame, config: dict) -> None:
-    """Structural check (raises): every arm label is one of the configured arms."""
+    """Structural check (raises): every arm label is one of the configured arms; and
+    ``min_per_arm`` (raises when an arm is below it and its action is ``stop``; with
+    ``descriptive`` every model's row says not estimable, from :func:`mf.build_design`)."""
     mf.arm_indicator(df, config)
+    mf.check_min_per_arm(df, config)
 
 
 def run_primary(df: pd.DataFrame, config: dict) -> pd.DataFrame:
