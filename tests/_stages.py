@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot
 import pandas as pd
 
 from rtw.core.estimates import read_estimates, to_frame, write_estimates
