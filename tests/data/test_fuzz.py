@@ -47,10 +47,18 @@ def trials(draw, max_n: int = 24):
     n = draw(st.integers(1, max_n))
     control, intervention = draw(st.lists(st.sampled_from(LABELS), min_size=2, max_size=2,
                                           unique=True))
-    # arms: balanced, lopsided or one arm only; sometimes a missing arm
-    p_int = draw(st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]))
+    # arms: random, alternating, lopsided (one participant in the intervention arm) or one
+    # arm only
+    layout = draw(st.sampled_from(["random", "alternating", "alternating", "lopsided", "one"]))
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-    arm = np.where(rng.random(n) < p_int, intervention, control).astype(object)
+    arm = np.where(rng.random(n) < 0.5, intervention, control).astype(object)
+    if layout == "alternating":
+        arm = np.where(np.arange(n) % 2 == 1, intervention, control).astype(object)
+    elif layout == "lopsided":
+        arm[:] = control
+        arm[-1] = intervention
+    elif layout == "one":
+        arm[:] = control
     t = pd.DataFrame({"pid": [f"P{i:03d}" for i in range(n)], "group": arm})
 
     def holes(x, share):
