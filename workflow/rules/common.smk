@@ -91,6 +91,7 @@ SLICES = {
         "survival.cif_days",
         "outcomes.time_to_event",
         "subgroups",
+        "min_per_arm",
         *_MODEL_TERMS,
     ),
     "regression": (
@@ -102,6 +103,7 @@ SLICES = {
         "outcomes",
         "subgroups",
         "regression",
+        "min_per_arm",
         *_MODEL_TERMS,
     ),
     "describe_outcomes": ("trial.arms", "outcomes"),

@@ -26,11 +26,60 @@ import numpy as np
 import pandas as pd
 
 from rtw.core.config import arm_label, covariate_declaration, covariate_names
+from rtw.core.io import InputError
 
 log = logging.getLogger(__name__)
 
 INTERCEPT = "(Intercept)"
 PRACTICE = "practice"   # the role of config data.columns.practice: the practice column's name here
+PARTICIPANT = "participant_id"   # the role of config data.columns.participant_id
+
+
+class NotEstimable(ValueError):
+    """A model that cannot be fitted to these data (too few rows or events, a constant arm,
+    separation...); the message is the reason, written as ``not estimable: <reason>`` in the
+    estimates' ``note`` with a NaN estimate."""
+
+
+#: fewer complete rows than this in an arm: no model comparing the arms is fitted.
+MIN_ROWS_PER_ARM = 2
+
+
+class TooFewParticipants(InputError):
+    """An arm has fewer participants than ``min_per_arm.participants`` and
+    ``min_per_arm.action`` is ``stop``: the analyses stop with one line."""
+
+
+def min_per_arm_reason(df: pd.DataFrame, config: dict, column: str = "arm") -> str:
+    """Why ``df`` is below ``min_per_arm.participants`` in an arm ("" when it is not)."""
+    n = int(config["min_per_arm"]["participants"])
+    if column not in df.columns:
+        return ""
+    arm = df[column].astype("string")
+    if PARTICIPANT in df.columns:     # long tables (one row per timepoint): participants
+        counts = df.assign(_a=arm).groupby("_a")[PARTICIPANT].nunique()
+    else:
+        counts = arm.value_counts()
+    low = [(a, int(counts.get(a, 0))) for a in arm_labels(config) if counts.get(a, 0) < n]
+    if not low:
+        return ""
+    return ("; ".join(f"arm {a} has {m} participant{'s' if m != 1 else ''}" for a, m in low)
+            + f", fewer than min_per_arm.participants = {n}")
+
+
+def check_min_per_arm(df: pd.DataFrame, config: dict, column: str = "arm") -> str:
+    """The ``min_per_arm`` check of a whole analysis table: raises
+    :class:`TooFewParticipants` (one line) when an arm is below
+    ``min_per_arm.participants`` and the action is ``stop``; returns the reason when it
+    is ``descriptive`` ("" when above)."""
+    reason = min_per_arm_reason(df, config, column)
+    if reason and config["min_per_arm"]["action"] == "stop":
+        raise TooFewParticipants(f"{reason}: no comparative analysis is run "
+                                 "(min_per_arm.action: stop; set it to descriptive for "
+                                 "descriptive outputs only)", column=column)
+    if reason:
+        log.error("descriptive only: %s (min_per_arm.action: descriptive)", reason)
+    return reason
 
 
 def arm_labels(config: dict) -> tuple[str, str]:
@@ -188,6 +237,10 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
     if outcome is not None:
         y = pd.to_numeric(df[outcome], errors="coerce").astype(float)
         ok &= y.notna()
+    if arm and treatment is None:
+        reason = min_per_arm_reason(df, config, arm_column)
+        if reason:
+            raise NotEstimable(f"descriptive only: {reason}")
     keep = df.index[ok.to_numpy()]
     if codes:
         fac = _practice_factor(df, practice, keep, practice_codes_from)
@@ -196,6 +249,7 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
             fac, absent = fac
             Xd, notes = _drop_absent_and_dependent(Xk, extra_absent=absent)
             if _full_rank_with_factor(Xd.to_numpy(float), fac.cat.codes.to_numpy()):
+                _check_minimum(Xd, config, arm and treatment is None)
                 return Design(X=Xd, y=None if y is None else y.loc[keep], index=keep,
                               cluster=None if not cluster else df.loc[keep, cluster],
                               dropped=int(len(df) - len(keep)), notes=notes, fixed=fac,
@@ -204,6 +258,7 @@ def build_design(df: pd.DataFrame, config: dict, *, outcome: str | None,
         X = _design_columns(df, config, adjust, arm, intercept, practice, extra, arm_column,
                             treatment)
     X, notes = _drop_absent_and_dependent(X.loc[keep])
+    _check_minimum(X, config, arm and treatment is None)
     return Design(X=X, y=None if y is None else y.loc[keep], index=keep,
                   cluster=None if not cluster else df.loc[keep, cluster],
                   dropped=int(len(df) - len(keep)), notes=notes)
@@ -275,10 +330,27 @@ def _full_rank_with_factor(Xd: np.ndarray, codes: np.ndarray, tol: float = 1e-9)
     return bool(ev.min() > tol)
 
 
+def _check_minimum(X: pd.DataFrame, config: dict, by_arm: bool) -> None:
+    """Raise :class:`NotEstimable` when the complete-case design cannot carry a model:
+    fewer than :data:`MIN_ROWS_PER_ARM` rows in an arm (``by_arm``), or no more rows than
+    parameters."""
+    n, k = X.shape
+    if by_arm and "arm" in X.columns:
+        n1 = int((X["arm"] == 1).sum())
+        for label, m in zip(arm_labels(config), (n - n1, n1)):
+            if m < MIN_ROWS_PER_ARM:
+                raise NotEstimable(f"{m} participant(s) with complete data in arm {label} "
+                                   f"(a model needs at least {MIN_ROWS_PER_ARM} per arm)")
+    if n and n <= k:
+        raise NotEstimable(f"{n} complete observations for {k} regression parameters "
+                           "(a model needs more observations than parameters)")
+
+
 def _drop_absent_and_dependent(X: pd.DataFrame, extra_absent: Sequence[str] = ()
                                ) -> tuple[pd.DataFrame, list[str]]:
-    """The complete-case design without dummy columns that are all zero (absent levels) and
-    without linearly dependent columns (R gives NA), and notes saying which were dropped.
+    """The complete-case design without dummy columns that are all zero (absent levels),
+    without covariates that are constant in the complete cases, and without linearly
+    dependent columns (R gives NA), and notes saying which were dropped.
     ``extra_absent``: names of absent-level dummies not in ``X`` (a factor kept as codes),
     added to the note after X's.
 
@@ -292,10 +364,18 @@ def _drop_absent_and_dependent(X: pd.DataFrame, extra_absent: Sequence[str] = ()
     if const or extra_absent:
         notes.append("levels absent after dropping missing rows: "
                      + ", ".join(list(const) + list(extra_absent)))
+    # a covariate constant in the complete cases carries no information (R: NA): left out
+    flat = [c for c in X.columns if c not in (INTERCEPT, "arm") and "[" not in c
+            and len(X) > 0 and X[c].nunique(dropna=False) == 1]
+    if flat and INTERCEPT in X.columns:
+        X = X.drop(columns=flat)
+        notes.append("constant in the analysed rows, left out (R would give NA): "
+                     + ", ".join(flat))
+        log.warning("design: covariate(s) %s constant in the analysed rows: left out", flat)
     if len(X) > X.shape[1] > 0:
         dep = check_rank(X)
         if "arm" in dep:
-            raise ValueError("the arm effect is not estimable in this design "
+            raise NotEstimable("the arm effect is not estimable in this design "
                              "(arm is collinear with the adjustment terms or constant)")
         if dep:
             X = X.drop(columns=dep)

@@ -50,13 +50,15 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, special, stats
 
-from rtw.core.modelframe import cluster_sandwich
+from rtw.core.modelframe import NotEstimable, cluster_sandwich
 from rtw.core.stats import p_two_sided
 
 log = logging.getLogger(__name__)
 
 #: theta above this is treated as the Poisson boundary (theta -> infinity).
 THETA_MAX = 1e6
+#: ZINB / hurdle NB: |log theta| kept below this (theta and 1 / theta representable).
+LOG_THETA_BOUND = 50.0
 #: a block of at least this many mutually exclusive dummy columns is solved by its
 #: block structure (below it a dense solve costs no more).
 MIN_BLOCK = 20
@@ -357,11 +359,50 @@ def _nb_loglik(y, mu, theta):
 
 
 def _deviance(y, mu, theta):
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ylog = np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / mu), 0.0)
         if not np.isfinite(theta):
+            dev = float(2 * np.sum(ylog - (y - mu)))
+        else:
+            dev = float(2 * np.sum(ylog - (y + theta) * np.log((y + theta) / (mu + theta))))
+    if np.isfinite(dev) or not np.all(np.isfinite(mu)):
+        return dev
+    return _deviance_log(y, np.log(mu), theta)
+
+
+def _deviance_log(y, eta, theta):
+    """The deviance from eta = log(mu), on the log scale throughout: finite wherever
+    the means are representable, also when y / mu or mu^2 would overflow (extreme counts,
+    fitted means near 0).  Used where :func:`_deviance` is not finite."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ly = np.log(np.where(y > 0, y, 1.0))
+        ylog = np.where(y > 0, y * (ly - eta), 0.0)
+        mu = np.exp(eta)
+        if not np.isfinite(theta):
             return float(2 * np.sum(ylog - (y - mu)))
-        return float(2 * np.sum(ylog - (y + theta) * np.log((y + theta) / (mu + theta))))
+        lt = math.log(theta)
+        return float(2 * np.sum(ylog - (y + theta) * (np.log(y + theta)
+                                                        - np.logaddexp(eta, lt))))
+
+
+#: |eta| = |log mu| is kept below this in IRLS (exp(ETA_MAX) ~ 1e300 is representable,
+#: and so is mu^2 / theta for theta >= 1e-8 only up to ~1e146: weights use the safe form).
+ETA_MAX = 300.0
+
+
+def _working_weights(mu, eta, theta):
+    """IRLS weights mu^2 / var(mu) (log link), var = mu + mu^2 / theta; where that
+    overflows, the same in the form theta mu / (theta + mu) computed on the log scale."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        var = mu if not np.isfinite(theta) else mu + mu ** 2 / theta
+        w = mu ** 2 / var                  # (mu^2 / mu, not mu: bit-identical to before)
+    if not np.isfinite(theta):
+        return w
+    bad = ~np.isfinite(w)
+    if bad.any():
+        lt = math.log(theta)
+        w = np.where(bad, np.exp(lt + eta - np.logaddexp(eta, lt)), w)
+    return w
 
 
 def irls(X, y, offset=None, theta=np.inf, start_eta=None, tol=1e-12, maxit=100, blocks=None):
@@ -372,6 +413,13 @@ def irls(X, y, offset=None, theta=np.inf, start_eta=None, tol=1e-12, maxit=100, 
     machine precision).  ``blocks`` (:class:`Blocks` of X; X may then be None)
     solves each step by the block structure.  Returns (beta, mu, deviance,
     converged, iterations).
+
+    Robust numerics (extreme counts, a tiny theta): eta = log mu is bounded by
+    :data:`ETA_MAX`; a step whose deviance is not finite, or (after the first
+    step, whose starting means are not a fit) larger than the previous one, is halved
+    up to 30 times (as R's ``glm2``; ``glm.fit`` halves only a non-finite
+    deviance); weights and deviance fall back to log-scale forms where the plain
+    ones overflow.  On well-behaved data none of this changes a step.
     """
     X = None if X is None else np.asarray(X, float)
     y = np.asarray(y, float)
@@ -387,21 +435,26 @@ def irls(X, y, offset=None, theta=np.inf, start_eta=None, tol=1e-12, maxit=100, 
     converged = False
     it = 0
     for it in range(1, maxit + 1):
-        var = mu if not np.isfinite(theta) else mu + mu ** 2 / theta
-        w = mu ** 2 / var
+        w = _working_weights(mu, eta, theta)
         z = (eta - off) + (y - mu) / mu
         beta_new = _wls_step(X, w, z, beta, blocks)
         eta_new = xb(beta_new) + off
         mu_new = np.exp(np.clip(eta_new, -700, 700))
         dev = _deviance(y, mu_new, theta)
-        # step halving if deviance is not finite (as glm.fit)
+        # step halving if the deviance is not finite (as glm.fit) or, after the first
+        # step, increases (as glm2)
         halv = 0
-        while not np.isfinite(dev) and halv < 30:
+        while ((not np.isfinite(dev) or np.abs(eta_new).max() > ETA_MAX
+                or (it > 1 and dev > dev_old + 1e-9 * (abs(dev_old) + 0.1)))
+               and halv < 30):
             beta_new = (beta_new + beta) / 2
             eta_new = xb(beta_new) + off
-            mu_new = np.exp(eta_new)
+            mu_new = np.exp(np.clip(eta_new, -700, 700))
             dev = _deviance(y, mu_new, theta)
             halv += 1
+        if (not np.isfinite(dev) or not np.all(np.isfinite(beta_new))
+                or (it > 1 and dev > dev_old + 1e-9 * (abs(dev_old) + 0.1))):
+            break                      # no step helps: not converged (the caller says so)
         beta, eta, mu = beta_new, eta_new, mu_new
         if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
             converged = True
@@ -635,8 +688,97 @@ def fit_nb(X, y, offset=None, maxit: int = 100, tol: float = 1e-12,
     ``SE.theta``), ``loglik`` (= ``logLik(fit)``), ``deviance``,
     model-based ``cov`` (= ``vcov(fit)``, conditional on theta), ``boundary``
     True when theta -> infinity (the fit is then the Poisson fit).
+
+    Robustness: when the alternation does not converge or fails (an extreme
+    count, a fit that IRLS cannot follow), the NB log-likelihood is maximised
+    directly over (beta, log theta) by Newton's method with the analytic Hessian,
+    line search and log theta bounded in [log 1e-8, log theta_max] (the maximum
+    glm.nb would report had it converged; the covariance is then as glm.nb's, the
+    Fisher information conditional on theta, and a note says so).  If that too
+    fails, :class:`NotEstimable` is raised with the reason.
     """
     names, Xa, ya, off, blk = _glm_design(X, y, offset, fixed, fixed_name, min_block)
+    if len(ya) <= len(names) + 1:
+        raise NotEstimable(f"{len(ya)} observations for {len(names) + 1} negative binomial "
+                           "parameters (coefficients and theta)")
+    if not np.any(ya > 0):
+        raise NotEstimable("every count is 0 (the rate ratio has no finite estimate)")
+    try:
+        with np.errstate(all="ignore"):
+            fit = _fit_nb_alternating(names, Xa, ya, off, blk, maxit, tol, theta_max)
+        ok = (fit.converged and np.all(np.isfinite(fit.params))
+              and np.all(np.isfinite(fit.cov.to_numpy())))
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError, linalg.LinAlgError) as exc:
+        fit, ok = None, False
+        log.warning("glm.nb-type fit failed (%s): direct maximum likelihood instead", exc)
+    if ok:
+        for n_ in fit.notes:
+            log.warning("glm.nb-type fit: %s", n_)
+        return fit
+    return _fit_nb_direct(names, Xa, ya, off, blk, theta_max, fit)
+
+
+def _nb_eval(par, yt, X, off):
+    """Negative NB log-likelihood, gradient and Hessian over (beta, log theta) (log link);
+    +inf outside log theta in [log 1e-8, log THETA_MAX] so that a line search stays inside."""
+    lt = par[-1]
+    if not (math.log(1e-8) <= lt <= math.log(THETA_MAX)):
+        return np.inf, np.full(len(par), np.nan), np.full((len(par), len(par)), np.nan)
+    eta = X @ par[:-1] + off
+    if np.abs(eta).max() > ETA_MAX:
+        return np.inf, np.full(len(par), np.nan), np.full((len(par), len(par)), np.nan)
+    with np.errstate(all="ignore"):
+        d = _nb_derivs(yt, eta, lt)
+    k = X.shape[1]
+    H = np.empty((k + 1, k + 1))
+    H[:k, :k] = _gram(X, d["l_ee"])
+    H[:k, -1] = H[-1, :k] = X.T @ d["l_et"]
+    H[-1, -1] = d["l_tt"].sum()
+    ll = float(d["l"].sum())
+    if not np.isfinite(ll):
+        return np.inf, np.full(len(par), np.nan), np.full((len(par), len(par)), np.nan)
+    return -ll, -np.r_[X.T @ d["l_e"], d["l_t"].sum()], -H
+
+
+def _fit_nb_direct(names, Xa, ya, off, blk, theta_max, failed) -> GLMFit:
+    """NB by direct maximum likelihood (Newton on (beta, log theta)); see :func:`fit_nb`."""
+    X = blk.dense_matrix() if Xa is None else Xa
+    with np.errstate(all="ignore"):
+        b0, mu0, _, c0, _ = irls(X, ya, off)
+    if not (c0 and np.all(np.isfinite(b0))):
+        b0 = np.zeros(X.shape[1])
+        b0[0] = math.log(max(ya.mean(), 1e-8)) if np.allclose(X[:, 0], 1) else 0.0
+    yt = _YTable(ya)
+    par, f, g, H, dec, it = _newton(_nb_eval, np.r_[b0, 0.0], (yt, X, off))
+    converged = bool(np.isfinite(f) and np.isfinite(dec) and dec < NEWTON_CONVERGED)
+    if not converged:
+        why = ("the negative binomial likelihood has no finite maximum that Newton's method "
+               f"could reach (max |gradient| {np.max(np.abs(g)):.2g})")
+        log.error("NB fit not estimable: %s", why)
+        raise NotEstimable(why)
+    beta, lt = par[:-1], par[-1]
+    mu = np.exp(X @ beta + off)
+    boundary = bool(lt > math.log(theta_max) - 1)
+    th_use = np.inf if boundary else math.exp(lt)
+    info = float(H[-1, -1])            # -d2 loglik / d(log theta)^2 at the maximum
+    se_th = math.exp(lt) / math.sqrt(info) if info > 0 else np.nan   # as theta.ml's SE
+    notes = [("glm.nb alternation did not converge" if failed is not None
+              else "glm.nb alternation failed")
+             + f": NB fitted by direct maximum likelihood over (beta, log theta) "
+               f"(Newton, {it} iterations)"]
+    if boundary:
+        notes.append(f"theta -> infinity (no over-dispersion; theta > {theta_max:g}): "
+                     "NB at the Poisson boundary")
+    for n_ in notes:
+        log.warning("glm.nb-type fit: %s", n_)
+    return GLMFit("negbin", pd.Series(beta, index=names), _fisher_cov(Xa, mu, th_use, names, blk),
+                  Xa, ya, mu, off, _nb_loglik(ya, mu, th_use), _deviance(ya, mu, th_use),
+                  theta=th_use, se_theta=se_th, converged=True, boundary=boundary,
+                  iterations=it, notes=notes, blocks=blk)
+
+
+def _fit_nb_alternating(names, Xa, ya, off, blk, maxit, tol, theta_max) -> GLMFit:
+    """glm.nb's alternation of IRLS at fixed theta and theta.ml (see :func:`fit_nb`)."""
     notes: list[str] = []
     beta, mu, dev, conv, it_total = irls(Xa, ya, off, blocks=blk)
     if not conv:
@@ -649,6 +791,8 @@ def fit_nb(X, y, offset=None, maxit: int = 100, tol: float = 1e-12,
         it_total += k
         if not conv:
             notes.append(f"IRLS did not converge at alternation {it}")
+            if sum(n_.startswith("IRLS did not converge") for n_ in notes) >= 3:
+                break                  # not converging: fit_nb maximises directly instead
         th_old, ll_old = th, ll
         th, se_th, boundary = theta_ml(ya, mu, theta_max, start=th)
         ll = _nb_loglik(ya, mu, th)
@@ -680,8 +824,6 @@ def fit_nb(X, y, offset=None, maxit: int = 100, tol: float = 1e-12,
                  theta=th_use if not boundary else np.inf, se_theta=se_th,
                  converged=converged, boundary=boundary, iterations=it_total, notes=notes,
                  blocks=blk)
-    for n_ in notes:
-        log.warning("glm.nb-type fit: %s", n_)
     return fit
 
 
@@ -979,7 +1121,19 @@ def _ml(fun, start, args, names, model, n):
     """Maximum likelihood by :func:`_newton`; covariance = inverse observed information
     (pscl's ``vcov``, here from the analytic Hessian).  The notes give the final max
     |gradient| and whether the maximum was reached."""
-    par, f, g, H, dec, it = _newton(fun, start, args)
+    def bounded(par, *a):
+        # log theta kept where theta and 1/theta are representable (an extreme count can
+        # drive theta to 0); outside, +inf makes the line search step back
+        if not (-LOG_THETA_BOUND <= par[-1] <= LOG_THETA_BOUND):
+            return np.inf, np.full(len(par), np.nan), np.full((len(par), len(par)), np.nan)
+        return fun(par, *a)
+
+    par, f, g, H, dec, it = _newton(bounded, start, args)
+    if not np.isfinite(f):
+        raise NotEstimable(f"{model}: the likelihood is not finite at any parameter value tried")
+    if par[-1] < math.log(1e-8):
+        raise NotEstimable(f"{model}: theta -> 0 (theta = {math.exp(par[-1]):.2g}; the count "
+                           "part's likelihood has no interior maximum)")
     gmax = float(np.max(np.abs(g)))
     converged = bool(np.isfinite(dec) and dec < NEWTON_CONVERGED)
     if converged:

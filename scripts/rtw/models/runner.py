@@ -161,7 +161,8 @@ def _nb_model(df, config, spec, *, population="itt", analysis="nb_primary",
     D = _nb_design(df, config, spec, fixed, cluster, practice_codes=True)
     if D.n == 0:
         return make_rows(analysis, spec["name"], "arm", np.nan, population=population,
-                         conf_levels=levels, n=0, note="no complete observations"), None, D
+                         conf_levels=levels, n=0,
+                         note="not estimable: no complete observations"), None, D
     off = _offset(df, spec, D.index)
     fit = counts.fit_nb(D.X, D.y, offset=off, fixed=D.fixed, fixed_name=D.fixed_name)
     notes = list(D.notes) + list(fit.notes) + ([pnote] if pnote else [])
@@ -265,12 +266,15 @@ def _guarded(analysis, outcome, levels, population, fn, *args, **kw) -> list[dic
     except _FIT_ERRORS as exc:
         log.error("%s (%s) not estimated: %s: %s", analysis, outcome, type(exc).__name__, exc)
         return make_rows(analysis, outcome, "arm", np.nan, population=population,
-                         conf_levels=levels, note=f"not estimated: {exc}")
+                         conf_levels=levels, note=f"not estimable: {exc}")
 
 
 def _check_arms(df: pd.DataFrame, config: dict) -> None:
-    """Structural check (raises): every arm label is one of the configured arms."""
+    """Structural check (raises): every arm label is one of the configured arms; and
+    ``min_per_arm`` (raises when an arm is below it and its action is ``stop``; with
+    ``descriptive`` every model's row says not estimable, from :func:`mf.build_design`)."""
     mf.arm_indicator(df, config)
+    mf.check_min_per_arm(df, config)
 
 
 def run_primary(df: pd.DataFrame, config: dict) -> pd.DataFrame:
@@ -362,8 +366,16 @@ def _count_sensitivity(analysis, df, config, spec, fixed, cluster, pnote, levels
                  else _join("model-based SE (pscl)", pnote))
         fn = counts.fit_zinb if analysis == "zinb" else counts.fit_hurdle_nb
         same = _reg(config)["zero_part"] == "same"
+        npar = D.X.shape[1] * (2 if same else 1) + (0 if same else 1) + 1
+        if D.n <= npar:
+            raise mf.NotEstimable(f"{D.n} complete observations for {npar} {analysis} "
+                                  "parameters")
         f = fn(D.X, D.y, Z=D.X if same else None)
         V = f.vcov_cluster(D.cluster) if cluster else None
+        se_arm = (V if V is not None else f.cov).loc["arm", "arm"] if "arm" in f.params else 0
+        if not (np.isfinite(se_arm) and se_arm > 0):
+            raise mf.NotEstimable(f"{analysis}: information matrix singular (no standard "
+                                  "error for the arm effect)")
         znote = "zero part: the count part's regressors (y ~ x | x)" if same else ""
         return _pscl_rows(analysis, spec, f, D, levels,
                           _join(mnote, pnote if fixed else "", "count-part IRR", znote, f.notes),
@@ -542,7 +554,8 @@ def _ancova_rows(df, config, spec, fixed, cluster, pnote, levels):
                         cluster=cluster)
     if D.n <= D.X.shape[1]:
         return make_rows("ancova", spec["name"], "arm", np.nan, population="cc",
-                         conf_levels=levels, n=D.n, note="too few complete observations")
+                         conf_levels=levels, n=D.n,
+                         note="not estimable: too few complete observations")
     f = continuous.fit_ols(D.X, D.y)
     if cluster:
         V = f.vcov_cluster(D.cluster)
@@ -653,11 +666,12 @@ def _binary_rows(df, config, spec, fixed, cluster, pnote, levels):
     if D.n == 0 or events in (0, D.n):
         for a in ("logistic", "gcomp_rd", "gcomp_rr"):
             rows += make_rows(a, name, "arm", np.nan, population="cc", conf_levels=levels,
-                              n=D.n, events=events, note="no variation in the outcome")
+                              n=D.n, events=events,
+                              note="not estimable: no variation in the outcome")
         return rows
     f = bn.fit_logistic(D.X, D.y)
     if f.separation or not f.converged:
-        note = _join(f.notes)
+        note = "not estimable: " + _join(f.notes)
         for a in ("logistic", "gcomp_rd", "gcomp_rr"):
             rows += make_rows(a, name, "arm", np.nan, population="cc", conf_levels=levels,
                               n=D.n, events=events, note=note)
@@ -720,7 +734,7 @@ def run_subgroups(df: pd.DataFrame, config: dict) -> pd.DataFrame:
             except _FIT_ERRORS as exc:
                 log.warning("subgroup %s failed: %s", sname, exc)
                 rows += make_rows("subgroup_nb", spec["name"], f"interaction={sname}", np.nan,
-                                  note=f"failed: {exc}")
+                                  note=f"not estimable: {exc}")
                 continue
             rows += sg.subgroup_rows("subgroup_nb", spec["name"], sname, res, levels,
                                      _join(pnote, res.notes), ratio="IRRs",

@@ -94,3 +94,37 @@ def thinned_tick_labels(ticks, x_end, min_gap: float = 0.09) -> list:
         else:
             kept = ticks[i]
     return labels
+
+
+def reason_figure(title: str, reason: str, width: str = "single"):
+    """A figure with one empty panel saying why nothing could be drawn (a model that is not
+    estimable: e.g. no events), so that the figure file exists and shows the reason."""
+    import textwrap
+
+    plt = pyplot()
+    fig, ax = plt.subplots(1, 1, figsize=style.figsize(width, 50))
+    ax.axis("off")
+    ax.set_title(title, loc="left", fontsize=style.BASE_PT)
+    ax.text(0.5, 0.5, "\n".join(textwrap.wrap(reason, 60)), transform=ax.transAxes,
+            ha="center", va="center", gid="reason")
+    fig.tight_layout()
+    return fig
+
+
+def not_estimable_reason(est: pd.DataFrame, outcome: str, analyses=()) -> str:
+    """The first ``not estimable: ...`` note of ``outcome`` in an estimates table (the
+    ``analyses`` first when given), or ""."""
+    if est is None or not len(est) or "note" not in est.columns:
+        return ""
+    rows = est[est["outcome"].astype(str) == outcome] if "outcome" in est.columns else est
+    notes = rows["note"].fillna("").astype(str)
+    order = []
+    if analyses and "analysis" in rows.columns:
+        for a in analyses:
+            order += list(notes[rows["analysis"] == a])
+    order += list(notes)
+    for n in order:
+        i = n.find("not estimable")
+        if i >= 0:
+            return n[i:]
+    return ""

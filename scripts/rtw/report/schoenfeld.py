@@ -10,7 +10,8 @@ import pandas as pd
 
 from rtw.report import fmt, style
 from rtw.core.timescale import axis_label
-from rtw.report.figure_common import outcome_config, pyplot, styled
+from rtw.report.figure_common import (not_estimable_reason, outcome_config, pyplot,
+                                      reason_figure, styled)
 
 
 def _zph_rows(zph_residuals: pd.DataFrame, zph_tests: pd.DataFrame, outcome: str,
@@ -108,9 +109,20 @@ def schoenfeld_plot(zph_residuals: pd.DataFrame, zph_tests: pd.DataFrame, config
     fig : matplotlib.figure.Figure
     drawn : dict
         ``points`` (term, x, residual), ``smooth`` (term, x, y), ``tests``
-        (term, statistic, p_value, text).
+        (term, statistic, p_value, text); without residuals for ``outcome`` (no Cox
+        model: no events, or none in an arm) one panel showing the reason (the
+        ``not estimable`` note of the estimates), and ``reason``.
     """
     plt = pyplot()
+    if not (zph_residuals["outcome"].astype(str) == outcome).any():
+        # no Cox model (no events, or none in an arm): the figure says why
+        reason = (not_estimable_reason(zph_tests, outcome, ("cox_zph", model or "cox_adjusted"))
+                  or "no events: no Cox model, no residuals")
+        fig = reason_figure("Scaled Schoenfeld residuals", reason)
+        return fig, {"points": pd.DataFrame(columns=["term", "x", "residual"]),
+                     "smooth": pd.DataFrame(columns=["term", "x", "y"]),
+                     "tests": pd.DataFrame(columns=["term", "statistic", "p_value", "text"]),
+                     "reason": reason}
     res, tests = _zph_rows(zph_residuals, zph_tests, outcome, model)
     terms = list(dict.fromkeys(res["term"].astype(str)))
     ncol = min(3, len(terms))

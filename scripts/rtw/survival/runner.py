@@ -69,7 +69,7 @@ from rtw.survival.cox import cox_zph, fit_cox
 from rtw.core.estimates import make_rows, to_frame
 from rtw.survival.km import kaplan_meier, km_curve_table, km_median, number_at_risk, proportion_returned
 from rtw.survival.logrank import logrank_test
-from rtw.core.modelframe import adjustment_columns, arm_labels, build_design
+from rtw.core.modelframe import adjustment_columns, arm_labels, build_design, check_min_per_arm
 from rtw.core.timescale import round_times, summary_times
 from rtw.survival.rmst import default_tau, rmst_difference, rmst_from_fit
 from rtw.survival.subgroups import subgroup_cox_rows
@@ -756,6 +756,18 @@ def interval_analysis(prep: SurvivalData) -> Part:
     return part
 
 
+def _descriptive_only(prep: SurvivalData, reason: str) -> Part:
+    """Below ``min_per_arm`` with action ``descriptive``: no comparison; one
+    ``not estimable`` row per comparative analysis, empty CIF and residual tables."""
+    part = Part(prep)
+    for model in ["logrank"] + [m for m, *_ in _cox_models(prep)] + ["rmst_difference"]:
+        part.add(model, "arm", np.nan, n=prep.n, events=prep.events, conf_levels=[np.nan],
+                 note=f"not estimable: descriptive only: {reason}")
+    part.tables["cif_curves"] = _frame([], CIF_COLUMNS)
+    part.tables["zph_residuals"] = _zph_table([])
+    return part
+
+
 # --------------------------------------------------------------------------- #
 # the runner
 # --------------------------------------------------------------------------- #
@@ -781,13 +793,20 @@ def run_time_to_event(df: pd.DataFrame, config: dict, outcome: dict,
     -------
     dict of DataFrames: ``estimates``, ``km_curves``, ``km_at_risk``,
     ``cif_curves`` (empty without a competing value), ``zph_residuals``, ``summary``.
+    Below ``min_per_arm`` participants in an arm: raises
+    :class:`rtw.core.modelframe.TooFewParticipants` (action ``stop``) or gives the
+    Kaplan-Meier curves and summaries only, comparisons ``not estimable`` (``descriptive``).
     For the first ``outcomes.time_to_event`` entry, when ``subgroups`` are configured,
     ``estimates`` ends with the ``subgroup_cox`` rows (:mod:`rtw.survival.subgroups`).
     """
     prep = prepare(df, config, outcome, population)
-    parts = [analysis(prep) for analysis in (km_analysis, logrank_analysis, cox_analyses,
-                                             rmst_analysis, competing_analysis,
-                                             interval_analysis)]
+    below = check_min_per_arm(df, config)      # raises with min_per_arm.action: stop
+    if below:
+        parts = [km_analysis(prep), _descriptive_only(prep, below)]
+    else:
+        parts = [analysis(prep) for analysis in (km_analysis, logrank_analysis, cox_analyses,
+                                                 rmst_analysis, competing_analysis,
+                                                 interval_analysis)]
     tables = {key: table for part in parts for key, table in part.tables.items()}
     estimates = [row for part in parts for row in part.estimates]
     estimates += subgroup_cox_rows(df, config, outcome)

@@ -106,7 +106,14 @@ def subgroup_cox_rows(df: pd.DataFrame, config: dict, outcome: dict) -> list[dic
              if cluster else pnote)
     enote = _model_note(outcome, ties)
     rows: list[dict] = []
+    arm = rows_in["arm"].astype("string")
+    none = [a for a in mf.arm_labels(config)
+            if not (rows_in.loc[arm == a, "_sg_event"] == 1).any()]
     for col, sname in sg.subgroup_specs(rows_in, config):
+        if none:    # a Cox model needs events in both arms
+            rows += make_rows("subgroup_cox", outcome["name"], f"interaction={sname}", np.nan,
+                              note=f"not estimable: no events in arm {', '.join(none)}")
+            continue
         try:
             res = sg.subgroup_analysis(rows_in, config, col, fitter,
                                        required=["_sg_time", "_sg_event"], adjust=adjust,
@@ -115,7 +122,7 @@ def subgroup_cox_rows(df: pd.DataFrame, config: dict, outcome: dict) -> list[dic
         except sg.FIT_ERRORS as exc:
             log.warning("subgroup_cox %s failed: %s", sname, exc)
             rows += make_rows("subgroup_cox", outcome["name"], f"interaction={sname}", np.nan,
-                              note=f"failed: {exc}")
+                              note=f"not estimable: {exc}")
             continue
         rows += sg.subgroup_rows("subgroup_cox", outcome["name"], sname, res, levels,
                                  sg.join_notes(enote, cnote, res.notes), ratio="HRs",
