@@ -793,7 +793,11 @@ def _zph_rows(est: pd.DataFrame, outcome: str, model: str) -> list[tuple]:
     rows = _pick(est, analysis="cox_zph", outcome=outcome)
     import re
     pat = re.compile(rf"(?:^|model=){re.escape(model)}(?:;|$)")
+    if rows.empty:  # no cox_zph rows (e.g. the model was not estimable)
+        return []
     rows = rows[rows["note"].astype(str).map(lambda n: bool(pat.search(n)))]
+    if rows.empty:
+        return []
     out = []
     arm = _first(rows[rows["term"].astype(str) == "arm"])
     glob = _first(rows[rows["term"].astype(str) == "global"])
