@@ -579,12 +579,15 @@ def score_residuals(fit: CoxResult) -> np.ndarray:
 
 @dataclass
 class ZphResult:
-    """``cox.zph`` result: ``table`` (term, chisq, df, p incl. GLOBAL) and the scaled
-    Schoenfeld residuals ``residuals`` (time, transformed_time, one column per term)."""
+    """``cox.zph`` result: ``table`` (term, chisq, df, p incl. GLOBAL), the scaled
+    Schoenfeld residuals ``residuals`` (time, transformed_time, one column per term) and
+    ``var`` (R's ``$var``: the inverse of the mean information, a DataFrame indexed by the
+    residual columns; :func:`zph_smooth` draws its band with it)."""
 
     table: pd.DataFrame
     residuals: pd.DataFrame
     transform: str = "km"
+    var: pd.DataFrame | None = None
 
 
 def _transformed_times(cd: _CoxData, transform: str) -> np.ndarray:
@@ -672,10 +675,11 @@ def _by_term(schoen, vmean, used, terms: dict, fcoef):
 
 
 def _scaled_schoenfeld(cd: _CoxData, fit: CoxResult, msum: np.ndarray,
-                       info_total: np.ndarray) -> np.ndarray:
+                       info_total: np.ndarray, terms: dict | None = None) -> tuple:
     """Scaled Schoenfeld residuals per event (sorted by stratum, time), one column per
     term: ``beta + V^-1 schoenfeld`` within each stratum, V the per-event average
-    information over the columns that vary there (NaN for the others), as R."""
+    information over the columns that vary there (NaN for the others), as R.  Returns
+    ``(residuals, vmean)``: R's ``$var`` is the inverse of ``vmean``."""
     p = cd.p
     ev = cd.ev
     C = np.zeros((cd.nb, p))
@@ -683,7 +687,7 @@ def _scaled_schoenfeld(cd: _CoxData, fit: CoxResult, msum: np.ndarray,
     schoen = cd.X[ev] - C[cd.blk[ev]]
     used = _events_where_varying(cd)
     nstrat = used.shape[0]
-    terms = fit.terms
+    terms = fit.terms if terms is None else terms
     fcoef = fit.coef
     nterm = len(terms)
     wtmat = np.zeros((p, p))
@@ -706,17 +710,22 @@ def _scaled_schoenfeld(cd: _CoxData, fit: CoxResult, msum: np.ndarray,
             sres[np.ix_(rows_s, nk)] = np.nan
     for i, cols in enumerate(terms.values()):
         sres[:, i] += fcoef[cols[0]] if len(cols) == 1 else 1.0
-    return sres
+    return sres, vmean
 
 
-def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True) -> ZphResult:
-    """Proportional-hazards test = ``cox.zph(fit, transform = "km")`` (survival >= 3.0).
+def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True,
+            terms: bool = True, residual_terms: bool | None = None) -> ZphResult:
+    """Proportional-hazards test = ``cox.zph(fit, transform = "km", terms = terms)``
+    (survival >= 3.0).
 
     The score test for adding ``x * g(t)`` (g = 1 - pooled KM(t-) centred at its
     mean over events) at the fitted beta, per term (``terms`` of the fit; multi-
     column terms get their joint df) and globally; scaled Schoenfeld residuals
     ``beta + V^-1 schoenfeld`` with V the per-event average information, as R.
     ``transform`` may also be ``"identity"``, ``"log"`` or ``"rank"``.
+    ``terms=False`` tests and gives residuals per coefficient (a 3-level factor: two);
+    ``residual_terms`` (default ``terms``) chooses for the residuals and ``var`` alone, so
+    one call gives R's default table and the per-coefficient residuals a plot needs.
     Right-censored fits only (not (start, stop] data).
     """
     cd: _CoxData = fit._data
@@ -733,11 +742,89 @@ def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True) -> 
     I22 = np.einsum("b,bij->ij", gb * gb, info)
     imat = np.block([[I11, I12], [I12.T, I22]])
     u2 = gb @ (cd.sum_x_dead - msum)
-    table = _zph_tests(imat, u2, fit.terms, p, global_test)
-    sres = _scaled_schoenfeld(cd, fit, msum, I11)
-    resid = pd.DataFrame(sres, columns=list(fit.terms.keys()))
+    by_coef = {nm: [j] for j, nm in enumerate(fit.names)}
+    table = _zph_tests(imat, u2, fit.terms if terms else by_coef, p, global_test)
+    rterms = fit.terms if (terms if residual_terms is None else residual_terms) else by_coef
+    sres, vmean = _scaled_schoenfeld(cd, fit, msum, I11, rterms)
+    resid = pd.DataFrame(sres, columns=list(rterms.keys()))
     resid.insert(0, "transformed_time", ttimes[ev])
     resid.insert(0, "time", cd.time[ev])
     if cd.strata_levels is not None:
         resid.insert(0, "strata", np.asarray(cd.strata_levels, dtype=object)[cd.scode[ev]])
-    return ZphResult(table=table, residuals=resid, transform=transform)
+    var = pd.DataFrame(np.linalg.inv(vmean), index=list(rterms), columns=list(rterms))
+    return ZphResult(table=table, residuals=resid, transform=transform, var=var)
+
+
+def _natural_spline_basis(x: np.ndarray, df: int = 4) -> np.ndarray:
+    """A basis of R's ``splines::ns(x, df = df, intercept = TRUE)`` space: cubic B-splines with
+    ``df - 2`` interior knots at quantiles of ``x`` (R's type 7) and boundary knots at its range,
+    constrained to zero second derivative at both boundaries.  Spans the same functions as R's
+    basis (which fixes the constraint by a QR of its own), so least-squares fits, their fitted
+    values and their variances equal R's."""
+    from scipy.interpolate import BSpline
+    lo, hi = float(np.min(x)), float(np.max(x))
+    inner = np.quantile(x, np.linspace(0, 1, df)[1:-1]) if df > 2 else np.array([])
+    t = np.r_[[lo] * 4, inner, [hi] * 4]
+    nb = len(t) - 4
+    basis = np.empty((len(x), nb))
+    const = np.empty((2, nb))
+    for j in range(nb):
+        c = np.zeros(nb)
+        c[j] = 1.0
+        b = BSpline(t, c, 3, extrapolate=True)
+        basis[:, j] = b(x)
+        const[:, j] = b.derivative(2)(np.array([lo, hi]))
+    q, _ = np.linalg.qr(const.T, mode="complete")
+    return basis @ q[:, 2:]
+
+
+def zph_smooth(x, y, var: float, time=None, df: int = 4, nsmo: int = 40) -> pd.DataFrame | None:
+    """The smooth and band of one panel of R's ``plot(cox.zph(...))`` (``plot.cox.zph``).
+
+    A natural spline (``ns(df = 4, intercept = TRUE)``, knots from the grid and the residuals
+    together, as R) fitted by least squares to the scaled Schoenfeld residuals ``y`` against the
+    transformed time ``x``, evaluated at ``nsmo`` equally spaced points of ``x``; the band is
+    ``fit +- 2 sqrt(var * seval)``, ``seval`` the diagonal of ``P (X'X)^-1 P'`` at the grid and
+    ``var`` the coefficient's entry of :attr:`ZphResult.var`.  O(n): every residual is used.
+
+    Parameters
+    ----------
+    x, y : array
+        Transformed times and residuals (NaN residuals, R's ``keep``, are left out of the fit
+        but their times still place the knots).
+    var : float
+    time : array, optional
+        Untransformed times of ``x``: the grid's times are interpolated from them (axis ticks).
+    df, nsmo : int
+        As R's ``plot.cox.zph``.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``x, time, fit, lower, upper`` (``nsmo`` rows); None when the spline fit is singular
+        (R warns "spline fit is singular" and skips the panel).
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    grid = np.linspace(x.min(), x.max(), nsmo)
+    lmat = _natural_spline_basis(np.r_[grid, x], df)
+    pmat, xmat = lmat[:nsmo], lmat[nsmo:]
+    keep = np.isfinite(y)
+    X = xmat[keep]
+    if X.shape[0] < df or np.linalg.matrix_rank(X) < df:
+        return None
+    q, r = np.linalg.qr(X)
+    coef = np.linalg.solve(r, q.T @ y[keep])
+    rinv = np.linalg.inv(r)
+    xtx = rinv @ rinv.T
+    seval = np.einsum("ij,jk,ik->i", pmat, xtx, pmat)
+    fit = pmat @ coef
+    half = 2 * np.sqrt(float(var) * seval)
+    out = pd.DataFrame({"x": grid, "time": np.nan, "fit": fit, "lower": fit - half,
+                        "upper": fit + half})
+    if time is not None:
+        t = np.asarray(time, float)
+        o = np.argsort(x, kind="mergesort")
+        xs, first = np.unique(x[o], return_index=True)
+        out["time"] = np.interp(grid, xs, t[o][first])
+    return out
