@@ -91,6 +91,8 @@ SLICES = {
         "survival.cif_days",
         "outcomes.time_to_event",
         "subgroups",
+        "seed",
+        "figures.schoenfeld_points",
         *_MODEL_TERMS,
     ),
     "regression": (
@@ -125,6 +127,12 @@ SLICES = {
         "outcomes",
         "survival.at_risk_days",
         "figures.schoenfeld_model",
+        "figures.term_labels",
+        "figures.km_inset",
+        "figures.km_inset_model",
+        "figures.km_median_lines",
+        "covariates",
+        "stratification_factors",
     ),
     "longitudinal": (
         "trial.arms",
@@ -160,6 +168,7 @@ SLICES = {
         "subgroups",
         "tables",
         "figures.consort_reason_labels",
+        "figures.histogram_quantile",
     ),
 }
 
