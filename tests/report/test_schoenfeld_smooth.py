@@ -50,3 +50,21 @@ def test_zph_table_by_term_is_unchanged_by_per_coefficient_residuals():
     z = _zph()
     assert list(z.table["term"]) == ["arm", "grp", "age", "GLOBAL"]
     assert list(z.table["df"]) == [1, 2, 1, 4]
+
+
+def test_schoenfeld_smooth_with_repeated_knots_matches_R_plot_cox_zph():
+    """Many events at one time make both ns knots equal (R's splineDesign copes; so must we)."""
+    ref = json.loads((REF / "schoenfeld_smooth_tied.json").read_text())
+    assert ref["knots"][0] == ref["knots"][1]
+    d = pd.read_csv(REF / "schoenfeld_data.csv")
+    d["time"] = np.where((d.time > 3) & (d.time < 20), 10.0, d.time)
+    X = np.c_[d.arm, d.grp == "b", d.grp == "c", d.age].astype(float)
+    fit = fit_cox(d.time.to_numpy(float), d.status.to_numpy(), X, names=NAMES,
+                  terms={"arm": [0], "grp": [1, 2], "age": [3]})
+    z = cox_zph(fit, residual_terms=False)
+    for name, rname in zip(NAMES, ref["terms"]):
+        r = ref["terms"][rname]
+        s = zph_smooth(z.residuals["transformed_time"], z.residuals[name], z.var.loc[name, name])
+        np.testing.assert_allclose(s["fit"], r["yhat"], rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(s["upper"], r["upper"], rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(s["lower"], r["lower"], rtol=1e-6, atol=1e-9)

@@ -755,25 +755,54 @@ def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True,
     return ZphResult(table=table, residuals=resid, transform=transform, var=var)
 
 
+def _bspline_basis(x: np.ndarray, t: np.ndarray, order: int, deriv: int = 0) -> np.ndarray:
+    """B-spline basis of ``order`` on knots ``t`` (repeated knots allowed, 0/0 taken as 0, as
+    R's ``splineDesign``) at ``x``, or its ``deriv``-th derivative; the right end of the knots
+    belongs to the last non-empty interval (left limit)."""
+    x = np.asarray(x, float)
+    if deriv > 0:
+        low = _bspline_basis(x, t, order - 1, deriv - 1)
+        k = order - 1
+        out = np.zeros((len(x), len(t) - order))
+        for i in range(len(t) - order):
+            d1, d2 = t[i + k] - t[i], t[i + k + 1] - t[i + 1]
+            if d1 > 0:
+                out[:, i] += k * low[:, i] / d1
+            if d2 > 0:
+                out[:, i] -= k * low[:, i + 1] / d2
+        return out
+    n1 = len(t) - 1
+    B = np.zeros((len(x), n1))
+    nonempty = np.flatnonzero(t[1:] > t[:-1])
+    last = nonempty[-1]
+    for i in nonempty:
+        B[:, i] = (x >= t[i]) & (x < t[i + 1])
+    B[x == t[last + 1], last] = 1.0
+    for k in range(2, order + 1):
+        nb = len(t) - k
+        new = np.zeros((len(x), nb))
+        for i in range(nb):
+            d1, d2 = t[i + k - 1] - t[i], t[i + k] - t[i + 1]
+            if d1 > 0:
+                new[:, i] += (x - t[i]) / d1 * B[:, i]
+            if d2 > 0:
+                new[:, i] += (t[i + k] - x) / d2 * B[:, i + 1]
+        B = new
+    return B
+
+
 def _natural_spline_basis(x: np.ndarray, df: int = 4) -> np.ndarray:
     """A basis of R's ``splines::ns(x, df = df, intercept = TRUE)`` space: cubic B-splines with
     ``df - 2`` interior knots at quantiles of ``x`` (R's type 7) and boundary knots at its range,
     constrained to zero second derivative at both boundaries.  Spans the same functions as R's
     basis (which fixes the constraint by a QR of its own), so least-squares fits, their fitted
     values and their variances equal R's."""
-    from scipy.interpolate import BSpline
+    x = np.asarray(x, float)
     lo, hi = float(np.min(x)), float(np.max(x))
     inner = np.quantile(x, np.linspace(0, 1, df)[1:-1]) if df > 2 else np.array([])
     t = np.r_[[lo] * 4, inner, [hi] * 4]
-    nb = len(t) - 4
-    basis = np.empty((len(x), nb))
-    const = np.empty((2, nb))
-    for j in range(nb):
-        c = np.zeros(nb)
-        c[j] = 1.0
-        b = BSpline(t, c, 3, extrapolate=True)
-        basis[:, j] = b(x)
-        const[:, j] = b.derivative(2)(np.array([lo, hi]))
+    basis = _bspline_basis(x, t, 4)
+    const = _bspline_basis(np.array([lo, hi]), t, 4, deriv=2)
     q, _ = np.linalg.qr(const.T, mode="complete")
     return basis @ q[:, 2:]
 

@@ -5,7 +5,9 @@
 # lines below are those of survival:::plot.cox.zph, kept to return what it draws.
 # Run from the repository root:  Rscript tests/report/reference/schoenfeld_smooth.R
 # Writes reference/schoenfeld_data.csv (the generated trial) and
-# reference/schoenfeld_smooth.json (per coefficient: x grid, yhat, lower, upper, var; axis ticks).
+# reference/schoenfeld_smooth.json (per coefficient: x grid, yhat, lower, upper, var; axis ticks)
+# and reference/schoenfeld_smooth_tied.json (the same trial with every time in (3, 20) set to 10:
+# repeated knots).
 suppressPackageStartupMessages({library(survival); library(splines); library(jsonlite)})
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
@@ -57,4 +59,15 @@ ref$coef <- as.list(coef(fit))
 ref$residuals <- list(x = x$x, time = x$time, y = lapply(as.data.frame(unclass(x$y)), as.vector))
 ref$versions <- list(R = R.version.string, survival = as.character(packageVersion("survival")))
 write_json(ref, file.path(here, "schoenfeld_smooth.json"), digits = NA, auto_unbox = TRUE,
+           pretty = TRUE)
+
+# Tied times (few distinct times): the ns knots repeat, as in trials with weekly reports.
+dt <- d
+dt$time <- ifelse(dt$time > 3 & dt$time < 20, 10, dt$time)
+fit2 <- coxph(Surv(time, status) ~ arm + grp + age, data = dt, ties = "efron")
+x2 <- cox.zph(fit2, transform = "km", terms = FALSE)
+ref2 <- smooth(x2)
+ref2$knots <- attr(ns(c(seq(min(x2$x), max(x2$x), length = 40), x2$x), df = 4,
+                      intercept = TRUE), "knots")
+write_json(ref2, file.path(here, "schoenfeld_smooth_tied.json"), digits = NA, auto_unbox = TRUE,
            pretty = TRUE)
