@@ -221,13 +221,23 @@ def test_forest_subgroups_interaction_p_and_arrows():
 
 # ------------------------------------------------------------ days off --
 def test_days_off_histogram_counts():
+    """Bins from 0 to the figures.histogram_quantile quantile of the values rounded up to a
+    round width (issue 13: range from robust quantiles, not the follow-up window), larger values
+    in the last bar."""
     cfg = F.config()
     df = F.analysis_df()
     fig, drawn = figures.days_off_distribution(df, cfg)
-    edges = np.arange(0, 183, 7.0)
+    allv = df["days_off_6m"].dropna()
+    q = np.quantile(allv, cfg["figures"]["histogram_quantile"])
+    b0 = drawn["bins"][drawn["bins"]["arm"] == F.CONTROL]
+    w = float(b0["right"].iloc[0] - b0["left"].iloc[0])
+    assert w in (1, 2, 5, 7, 10, 14, 20, 25, 28, 50) and len(b0) <= 30
+    edges = np.r_[b0["left"], b0["right"].iloc[-1]]
+    assert edges[0] == 0 and q <= edges[-1] < q + w
+    np.testing.assert_allclose(np.diff(edges), w)
     for arm in (F.CONTROL, F.INTERVENTION):
         x = df.loc[df["arm"] == arm, "days_off_6m"].dropna()
-        counts, _ = np.histogram(x, bins=edges)
+        counts, _ = np.histogram(np.clip(x, 0, edges[-1]), bins=edges)
         b = drawn["bins"][drawn["bins"]["arm"] == arm]
         np.testing.assert_array_equal(b["count"], counts)
         bars = _by_gid(fig, f"hist:{arm}", matplotlib.patches.Rectangle)
@@ -238,6 +248,26 @@ def test_days_off_histogram_counts():
         s = drawn["summary"].set_index("arm").loc[arm]
         assert s["n"] == len(x) and s["n_missing"] == df.loc[df["arm"] == arm, "days_off_6m"].isna().sum()
         assert s["mean"] == pytest.approx(x.mean())
+        assert s["n_above"] == (x > edges[-1]).sum()
+
+
+def test_count_histogram_at_scale_uses_quantiles_not_the_largest_value():
+    """10^6 counts with a mean of 2 and one wild value: integer bins up to the 99th
+    percentile, the outlier in the last bar; drawn in about the time of a small trial."""
+    import time
+    cfg = F.config()
+    rng = np.random.default_rng(1)
+    n = 1_000_000
+    df = pd.DataFrame({"arm": np.where(np.arange(n) % 2, F.INTERVENTION, F.CONTROL),
+                       "days_off_6m": rng.poisson(2.0, n).astype(float)})
+    df.loc[0, "days_off_6m"] = 10_000
+    t0 = time.perf_counter()
+    fig, drawn = figures.days_off_distribution(df, cfg)
+    elapsed = time.perf_counter() - t0
+    b = drawn["bins"][drawn["bins"]["arm"] == F.CONTROL]
+    assert list(b["left"][:3]) == [0, 1, 2] and b["right"].iloc[-1] <= 8
+    assert drawn["summary"]["n_above"].sum() >= 1
+    assert elapsed < 5
 
 
 # ---------------------------------------------------------- Schoenfeld --
@@ -418,3 +448,43 @@ def test_cif_arm_without_events_is_drawn_flat_at_zero():
     assert arm in [str(a) for a in drawn["curves"]["arm"]]
     assert any(t.get_text() for t in ax.get_legend().get_texts())
     plt.close(fig)
+
+
+def test_forest_not_estimable_row_says_so_and_no_estimates_gives_a_panel():
+    cfg = F.config()
+    rows = figures.forest_rows_primary(F.estimates(), cfg)
+    rows.loc[1, ["estimate", "conf_low", "conf_high"]] = np.nan
+    fig, drawn = figures.forest_plot(rows, cfg)
+    assert drawn["points"].loc[1, "text"] == "not estimable"
+    assert "not estimable" in _texts(fig)
+    plt.close(fig)
+    rows[["estimate", "conf_low", "conf_high"]] = np.nan
+    fig, drawn = figures.forest_plot(rows, cfg)
+    assert [t for t in fig.findobj(matplotlib.text.Text) if t.get_gid() == "not_estimable"]
+    assert drawn["points"].empty
+
+
+def test_km_inset_hr_and_logrank_p_and_median_lines_from_estimates():
+    cfg = F.config()
+    curves, at_risk = F.km_tables()
+    est = pd.DataFrame([
+        {"analysis": "cox_unadjusted", "outcome": "first_rtw", "term": "arm", "estimate": 1.234,
+         "conf_level": 0.95, "conf_low": 0.851, "conf_high": 1.789, "p_value": 0.27},
+        {"analysis": "logrank", "outcome": "first_rtw", "term": "arm", "estimate": np.nan,
+         "conf_level": np.nan, "conf_low": np.nan, "conf_high": np.nan, "p_value": 0.2704},
+        {"analysis": "km_median", "outcome": "first_rtw", "term": f"arm={F.CONTROL}",
+         "estimate": 60.0, "conf_level": 0.95, "conf_low": 40, "conf_high": 80, "p_value": np.nan},
+    ])
+    cfg["figures"] = {**cfg["figures"], "km_median_lines": True}
+    fig, drawn = figures.km_plot(curves, at_risk, cfg, "first_rtw", estimates=est)
+    assert drawn["inset"] == "HR 1.23 (95% CI 0.85 to 1.79)\nLog-rank p = 0.270"
+    (inset,) = [t for t in fig.findobj(matplotlib.text.Text) if t.get_gid() == "inset"]
+    assert inset.get_text() == drawn["inset"]
+    (med,) = _by_gid(fig, f"median:{F.CONTROL}")
+    assert list(med.get_xdata()) == [0, 60.0, 60.0]
+    plt.close(fig)
+    cfg["figures"] = {**cfg["figures"], "km_inset": False, "km_median_lines": False}
+    fig, drawn = figures.km_plot(curves, at_risk, cfg, "first_rtw", estimates=est)
+    assert drawn["inset"] == "" and "medians" not in drawn
+    # censoring marks drawn where the curve table has censored rows
+    assert _by_gid(fig, f"censor:{F.CONTROL}")
