@@ -66,9 +66,18 @@ def _time_ticks(ax, xs: np.ndarray, ts: np.ndarray, unit: str) -> list:
         return []
     times = [t for t in round_times(float(ts[-1]), unit) if ts[0] <= t <= ts[-1]]
     at = np.interp(times, ts, xs)
-    ax.set_xticks(at)
-    ax.set_xticklabels([fmt.fmt_num(t, 0 if float(t).is_integer() else 1) for t in times])
-    return list(zip(times, at))
+    # the km scale squeezes late times together: keep a tick only 9% of the axis from the
+    # last kept one (the last time is kept)
+    span = (xs[-1] - xs[0]) or 1.0
+    kept, last = [], None
+    for t, a in reversed(list(zip(times, at))):
+        if last is None or last - a >= 0.09 * span:
+            kept.append((t, a))
+            last = a
+    kept.reverse()
+    ax.set_xticks([a for _, a in kept])
+    ax.set_xticklabels([fmt.fmt_num(t, 0 if float(t).is_integer() else 1) for t, _ in kept])
+    return kept
 
 
 def _draw_panel(ax, coef: str, label: str, d: pd.DataFrame, sm: pd.DataFrame | None,
@@ -93,13 +102,18 @@ def _draw_panel(ax, coef: str, label: str, d: pd.DataFrame, sm: pd.DataFrame | N
         r = t.iloc[0]
         txt = _zph_test_text(r)
         if term != coef:
-            txt += f" ({term_label(config, term)}, all levels)"
+            txt = f"{term_label(config, term)}, all levels:\n" + txt
         test_row = {"term": coef, "statistic": r.get("statistic"), "p_value": r["p_value"],
                     "text": txt}
-        ax.text(0.98, 0.97, txt, transform=ax.transAxes, ha="right", va="top",
-                bbox=dict(facecolor="white", edgecolor="none", pad=1.0), gid=f"ptext:{coef}")
+        ax.text(0.98, 0.98, txt, transform=ax.transAxes, ha="right", va="top",
+                fontsize=style.BASE_PT - 1, gid=f"ptext:{coef}",
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1.0))
     ax.set_title(label, loc="left", fontsize=style.BASE_PT)
-    ax.set_ylabel(f"\u03b2(t) for {label}" if len(label) <= 22 else "\u03b2(t)")
+    ax.set_ylabel("\u03b2(t)")
+    if sm is not None and len(sm) and "df" in sm.columns and int(sm["df"].iloc[0]) != 4:
+        ax.text(0.02, 0.02, f"smooth with {int(sm['df'].iloc[0])} df (4 df singular: few "
+                "distinct times)", transform=ax.transAxes, ha="left", va="bottom",
+                fontsize=style.BASE_PT - 1, gid=f"df:{coef}")
     return pd.DataFrame({"term": coef, "x": xv, "residual": yv}), smooth, test_row
 
 

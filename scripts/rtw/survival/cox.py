@@ -807,7 +807,8 @@ def _natural_spline_basis(x: np.ndarray, df: int = 4) -> np.ndarray:
     return basis @ q[:, 2:]
 
 
-def zph_smooth(x, y, var: float, time=None, df: int = 4, nsmo: int = 40) -> pd.DataFrame | None:
+def zph_smooth(x, y, var: float, time=None, df: int = 4, nsmo: int = 40,
+               reduce_df: bool = True) -> pd.DataFrame | None:
     """The smooth and band of one panel of R's ``plot(cox.zph(...))`` (``plot.cox.zph``).
 
     A natural spline (``ns(df = 4, intercept = TRUE)``, knots from the grid and the residuals
@@ -826,21 +827,29 @@ def zph_smooth(x, y, var: float, time=None, df: int = 4, nsmo: int = 40) -> pd.D
         Untransformed times of ``x``: the grid's times are interpolated from them (axis ticks).
     df, nsmo : int
         As R's ``plot.cox.zph``.
+    reduce_df : bool
+        When the ``df`` fit is singular (few distinct times: a knot falls on the boundary,
+        as when most events share the first report time), R warns "spline fit is singular"
+        and draws no smooth; here the spline is refitted with one df less down to 2 (a
+        line), and ``df`` says which was used.  False: None, as R.
 
     Returns
     -------
     pandas.DataFrame or None
-        ``x, time, fit, lower, upper`` (``nsmo`` rows); None when the spline fit is singular
-        (R warns "spline fit is singular" and skips the panel).
+        ``x, time, fit, lower, upper, df`` (``nsmo`` rows); None when no fit is possible.
     """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     grid = np.linspace(x.min(), x.max(), nsmo)
-    lmat = _natural_spline_basis(np.r_[grid, x], df)
-    pmat, xmat = lmat[:nsmo], lmat[nsmo:]
     keep = np.isfinite(y)
-    X = xmat[keep]
-    if X.shape[0] < df or np.linalg.matrix_rank(X) < df:
+    for used_df in range(int(df), 1, -1):
+        lmat = _natural_spline_basis(np.r_[grid, x], used_df)
+        pmat, X = lmat[:nsmo], lmat[nsmo:][keep]
+        if X.shape[0] >= used_df and np.linalg.matrix_rank(X) == used_df:
+            break
+        if not reduce_df:
+            return None
+    else:
         return None
     q, r = np.linalg.qr(X)
     coef = np.linalg.solve(r, q.T @ y[keep])
@@ -850,7 +859,7 @@ def zph_smooth(x, y, var: float, time=None, df: int = 4, nsmo: int = 40) -> pd.D
     fit = pmat @ coef
     half = 2 * np.sqrt(float(var) * seval)
     out = pd.DataFrame({"x": grid, "time": np.nan, "fit": fit, "lower": fit - half,
-                        "upper": fit + half})
+                        "upper": fit + half, "df": used_df})
     if time is not None:
         t = np.asarray(time, float)
         o = np.argsort(x, kind="mergesort")

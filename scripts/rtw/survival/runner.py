@@ -82,7 +82,7 @@ KM_CURVE_COLUMNS = ["outcome", "arm", "time", "n_risk", "n_event", "n_censor", "
 AT_RISK_COLUMNS = ["outcome", "arm", "time", "n_risk"]
 CIF_COLUMNS = ["outcome", "arm", "cause", "time", "cif", "std_err", "conf_level", "lower", "upper"]
 ZPH_COLUMNS = ["outcome", "model", "term", "time", "transformed_time", "residual"]
-ZPH_SMOOTH_COLUMNS = ["outcome", "model", "term", "x", "time", "fit", "lower", "upper",
+ZPH_SMOOTH_COLUMNS = ["outcome", "model", "term", "x", "time", "fit", "lower", "upper", "df",
                       "n_residuals"]
 SUMMARY_COLUMNS = ["outcome", "label", "measure", "group", "n", "events", "estimate",
                    "std_error", "conf_level", "conf_low", "conf_high", "p_value", "note"]
