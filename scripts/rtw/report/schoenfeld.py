@@ -66,12 +66,12 @@ def _time_ticks(ax, xs: np.ndarray, ts: np.ndarray, unit: str) -> list:
         return []
     times = [t for t in round_times(float(ts[-1]), unit) if ts[0] <= t <= ts[-1]]
     at = np.interp(times, ts, xs)
-    # the km scale squeezes late times together: keep a tick only 9% of the axis from the
+    # the km scale squeezes late times together: keep a tick only 14% of the axis from the
     # last kept one (the last time is kept)
     span = (xs[-1] - xs[0]) or 1.0
     kept, last = [], None
     for t, a in reversed(list(zip(times, at))):
-        if last is None or last - a >= 0.09 * span:
+        if last is None or last - a >= 0.14 * span:
             kept.append((t, a))
             last = a
     kept.reverse()
@@ -110,10 +110,6 @@ def _draw_panel(ax, coef: str, label: str, d: pd.DataFrame, sm: pd.DataFrame | N
                 bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1.0))
     ax.set_title(label, loc="left", fontsize=style.BASE_PT)
     ax.set_ylabel("\u03b2(t)")
-    if sm is not None and len(sm) and "df" in sm.columns and int(sm["df"].iloc[0]) != 4:
-        ax.text(0.02, 0.02, f"smooth with {int(sm['df'].iloc[0])} df (4 df singular: few "
-                "distinct times)", transform=ax.transAxes, ha="left", va="bottom",
-                fontsize=style.BASE_PT - 1, gid=f"df:{coef}")
     return pd.DataFrame({"term": coef, "x": xv, "residual": yv}), smooth, test_row
 
 
@@ -214,8 +210,12 @@ def schoenfeld_plot(zph_residuals: pd.DataFrame, zph_tests: pd.DataFrame, config
         fig.suptitle(gtxt, x=0.01, ha="left", fontsize=style.BASE_PT)
         trows.append({"term": "global", "statistic": r.get("statistic"), "p_value": r["p_value"],
                       "text": gtxt})
-    fig.text(0.99, 0.995, "Solid: natural spline smooth (4 df); dashed: \u00b12 SE",
-             ha="right", va="top", fontsize=style.BASE_PT - 0.5)
+    dfs = sorted({int(v) for v in (sm_all["df"] if sm_all is not None and "df" in sm_all
+                                   else [])}) or [4]
+    df_txt = "/".join(map(str, dfs)) + " df" + (
+        "; R's 4 df is singular with so few distinct times" if dfs != [4] else "")
+    fig.text(0.99, 0.995, f"Solid: natural spline smooth ({df_txt}); dashed: \u00b12 SE",
+             ha="right", va="top", fontsize=style.BASE_PT - 0.5, gid="smooth_note")
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig, {"points": pd.concat(pts, ignore_index=True),
                  "smooth": (pd.concat(smooth, ignore_index=True) if smooth

@@ -6,6 +6,7 @@ Curves, bands and numbers at risk come from the survival room's tables
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -461,7 +462,8 @@ def cif_plot(cif_curves: pd.DataFrame, config: Mapping, outcome: str, *,
         ax.set_ylim(-0.015 * min(1.0, top), min(1.0, top))
         ax.set_xlabel(axis_label(unit))
         ax.set_ylabel("Cumulative incidence")
-        ax.set_title(titles[cause], loc="left", fontsize=style.BASE_PT)
+        ax.set_title("\n".join(textwrap.wrap(titles[cause], 48 if len(causes) > 1 else 60)),
+                     loc="left", fontsize=style.BASE_PT)
         ax.set_xticks(ticks)
         ax.set_xticklabels([fmt.fmt_num(t, 0 if float(t).is_integer() else 1) for t in ticks])
         ax.legend(loc="lower right" if cause == "event" else "best")
