@@ -791,15 +791,18 @@ def _bspline_basis(x: np.ndarray, t: np.ndarray, order: int, deriv: int = 0) -> 
     return B
 
 
-def _natural_spline_basis(x: np.ndarray, df: int = 4) -> np.ndarray:
-    """A basis of R's ``splines::ns(x, df = df, intercept = TRUE)`` space: cubic B-splines with
-    ``df - 2`` interior knots at quantiles of ``x`` (R's type 7) and boundary knots at its range,
+def _natural_spline_basis(x: np.ndarray, df: int = 4, knot_data: np.ndarray | None = None
+                          ) -> np.ndarray:
+    """A basis of R's ``splines::ns(x, df = df, intercept = TRUE)`` space at ``x``: cubic
+    B-splines with ``df - 2`` interior knots at quantiles (R's type 7) of ``knot_data`` (default
+    ``x``; R's call is on all the values, ties included) and boundary knots at its range,
     constrained to zero second derivative at both boundaries.  Spans the same functions as R's
     basis (which fixes the constraint by a QR of its own), so least-squares fits, their fitted
     values and their variances equal R's."""
     x = np.asarray(x, float)
-    lo, hi = float(np.min(x)), float(np.max(x))
-    inner = np.quantile(x, np.linspace(0, 1, df)[1:-1]) if df > 2 else np.array([])
+    kd = x if knot_data is None else np.asarray(knot_data, float)
+    lo, hi = float(np.min(kd)), float(np.max(kd))
+    inner = np.quantile(kd, np.linspace(0, 1, df)[1:-1]) if df > 2 else np.array([])
     t = np.r_[[lo] * 4, inner, [hi] * 4]
     basis = _bspline_basis(x, t, 4)
     const = _bspline_basis(np.array([lo, hi]), t, 4, deriv=2)
@@ -842,27 +845,30 @@ def zph_smooth(x, y, var: float, time=None, df: int = 4, nsmo: int = 40,
     y = np.asarray(y, float)
     grid = np.linspace(x.min(), x.max(), nsmo)
     keep = np.isfinite(y)
+    # the fit depends on the residuals only through, per distinct time, their number and sum:
+    # the spline is evaluated at the distinct times (few, even at 10^6 events) and the
+    # least-squares fit solved from X'X and X'y (weighted by the counts)
+    ux, first, inv = np.unique(x, return_index=True, return_inverse=True)
+    w = np.bincount(inv[keep], minlength=len(ux)).astype(float)
+    sy = np.bincount(inv[keep], weights=y[keep], minlength=len(ux))
+    knot_data = np.r_[grid, x]
     for used_df in range(int(df), 1, -1):
-        lmat = _natural_spline_basis(np.r_[grid, x], used_df)
-        pmat, X = lmat[:nsmo], lmat[nsmo:][keep]
-        if X.shape[0] >= used_df and np.linalg.matrix_rank(X) == used_df:
+        lmat = _natural_spline_basis(np.r_[grid, ux], used_df, knot_data)
+        pmat, B = lmat[:nsmo], lmat[nsmo:]
+        if int((w > 0).sum()) >= used_df and np.linalg.matrix_rank(
+                B[w > 0] * np.sqrt(w[w > 0])[:, None]) == used_df:
             break
         if not reduce_df:
             return None
     else:
         return None
-    q, r = np.linalg.qr(X)
-    coef = np.linalg.solve(r, q.T @ y[keep])
-    rinv = np.linalg.inv(r)
-    xtx = rinv @ rinv.T
+    xtx = np.linalg.inv((B * w[:, None]).T @ B)
+    coef = xtx @ (B.T @ sy)
     seval = np.einsum("ij,jk,ik->i", pmat, xtx, pmat)
     fit = pmat @ coef
     half = 2 * np.sqrt(float(var) * seval)
     out = pd.DataFrame({"x": grid, "time": np.nan, "fit": fit, "lower": fit - half,
                         "upper": fit + half, "df": used_df})
     if time is not None:
-        t = np.asarray(time, float)
-        o = np.argsort(x, kind="mergesort")
-        xs, first = np.unique(x[o], return_index=True)
-        out["time"] = np.interp(grid, xs, t[o][first])
+        out["time"] = np.interp(grid, ux, np.asarray(time, float)[first])
     return out
