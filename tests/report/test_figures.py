@@ -361,13 +361,19 @@ def test_all_figures_save_deterministically(tmp_path):
                 "km": figures.km_plot(curves, at_risk, cfg, "first_rtw")[0],
                 "forest": figures.forest_plot(figures.forest_rows_primary(F.estimates(), cfg),
                                               cfg)[0],
+                "km_inset": figures.km_plot(curves, at_risk, cfg, "first_rtw",
+                                            estimates=F.estimates(), median_lines=True)[0],
+                "cif": figures.cif_plot(F.cif_curves(), cfg, "first_rtw", at_risk=at_risk)[0],
+                "schoenfeld": figures.schoenfeld_plot(F.zph_residuals(), F.estimates(), cfg,
+                                                      "first_rtw")[0],
+                "days_off": figures.days_off_distribution(F.analysis_df(), cfg)[0],
             }
             for name, fig in figs.items():
                 style.save_figure(fig, folder / name)
         return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
     a, b = render(tmp_path / "a"), render(tmp_path / "b")
-    assert a.keys() == b.keys() and len(a) == 6
+    assert a.keys() == b.keys() and len(a) == 14
     assert a == b
 
 

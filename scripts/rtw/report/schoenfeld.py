@@ -16,7 +16,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from rtw.core.timescale import axis_label, round_times
+from rtw.core.timescale import axis_label, round_step, round_times
 from rtw.report import fmt, style
 from rtw.report.figure_common import (not_estimable_panel, outcome_config, pyplot, styled,
                                       term_label)
@@ -64,7 +64,9 @@ def _time_ticks(ax, xs: np.ndarray, ts: np.ndarray, unit: str) -> list:
     xs, ts = xs[ok], ts[ok]
     if len(xs) < 2 or ts[-1] <= ts[0]:
         return []
-    times = [t for t in round_times(float(ts[-1]), unit) if ts[0] <= t <= ts[-1]]
+    step = round_step(float(ts[-1]), unit)
+    times = [t for t in round_times(float(ts[-1]), unit)
+             if ts[0] <= t <= ts[-1] and abs(t / step - round(t / step)) < 1e-9]
     at = np.interp(times, ts, xs)
     # the km scale squeezes late times together: keep a tick only 14% of the axis from the
     # last kept one (the last time is kept)

@@ -99,7 +99,14 @@ def _km_rows(km_curves: pd.DataFrame, km_at_risk: pd.DataFrame, config: Mapping,
     return cur, risk
 
 
-def _km_figure(plt, width, arm_names: list) -> tuple:
+def _first_column_pad_pt(values: list) -> float:
+    """Padding (points) between the arm names and the axis so that the table's first column,
+    centred on time 0, clears the names: half the widest number plus 1.5 mm."""
+    widest = max([text_width_mm(fmt.fmt_int(v, thousands=False)) for v in values] + [0.0])
+    return (widest / 2 + 1.5) * 72 / style.MM_PER_INCH
+
+
+def _km_figure(plt, width, arm_names: list, pad_pt: float = 9.0) -> tuple:
     """Figure with the curve axes over two tables sharing its time axis (number at risk, then
     cumulative number of events), laid out in mm; the left margin fits the longest arm name.
     Returns ``(fig, ax, [table axes], [table title heights])``."""
@@ -112,7 +119,7 @@ def _km_figure(plt, width, arm_names: list) -> tuple:
     table_mm = ttitle_mm + row_mm * n_rows
     h_mm = top_mm + plot_mm + xaxis_mm + 2 * table_mm + bottom_mm
     longest = max([text_width_mm(name) for name in arm_names] + [0.0])
-    left_mm = max(15.0, longest + 5.5)
+    left_mm = max(15.0, longest + 2.0 + pad_pt * style.MM_PER_INCH / 72)
     right_mm = 4.0
     fig = plt.figure(figsize=(w_in, style.mm(h_mm)))
     lf, wf = left_mm / w_mm, (w_mm - left_mm - right_mm) / w_mm
@@ -189,7 +196,7 @@ def _format_km_axes(ax, outcome: Mapping, arms: list, styles: Mapping, *, x_end:
 
 
 def _draw_table(fig, axr, values: pd.DataFrame, arms: list, styles: Mapping, title: str,
-                title_y: float | None, gid: str) -> pd.DataFrame:
+                title_y: float | None, gid: str, pad_pt: float = 9.0) -> pd.DataFrame:
     """Numbers as text at their times (``values``: arm, time, n), one row per arm, under a
     bold title (at figure height ``title_y``, else the axes' own title)."""
     rows = []
@@ -202,7 +209,7 @@ def _draw_table(fig, axr, values: pd.DataFrame, arms: list, styles: Mapping, tit
             rows.append({"arm": a, "time": float(t), "n": int(n), "text": txt})
     axr.set_yticks(range(len(arms)))
     axr.set_yticklabels([styles[a].name for a in arms])
-    axr.tick_params(axis="y", length=0, pad=9)
+    axr.tick_params(axis="y", length=0, pad=pad_pt)
     axr.tick_params(axis="x", which="both", bottom=False, labelbottom=False)
     for sp in axr.spines.values():
         sp.set_visible(False)
@@ -346,7 +353,9 @@ def km_plot(km_curves: pd.DataFrame, km_at_risk: pd.DataFrame, config: Mapping, 
         median_lines = bool(config["figures"]["km_median_lines"])
     if medians is None:
         medians = _medians_from(estimates, outcome)
-    fig, ax, (axr, axe), (ry, ey) = _km_figure(plt, width, [styles[a].name for a in arms])
+    first = pd.to_numeric(risk.loc[pd.to_numeric(risk["time"]) <= 1e-9, "n_risk"]).tolist()
+    pad = max(9.0, _first_column_pad_pt(first or [0]))
+    fig, ax, (axr, axe), (ry, ey) = _km_figure(plt, width, [styles[a].name for a in arms], pad)
     curves, med_rows = [], []
     for a in arms:
         steps = _km_steps(cur, a, cumulative)
@@ -360,9 +369,9 @@ def km_plot(km_curves: pd.DataFrame, km_at_risk: pd.DataFrame, config: Mapping, 
                     x_end=x_end, ticks=ticks, cumulative=cumulative, ylabel=ylabel)
     inset = _km_inset(ax, estimates, config, outcome, cumulative)
     n_risk, n_ev = _at_times(risk, cur, arms, ticks)
-    at_risk = _draw_table(fig, axr, n_risk, arms, styles, "Number at risk", ry, "atrisk")
+    at_risk = _draw_table(fig, axr, n_risk, arms, styles, "Number at risk", ry, "atrisk", pad)
     events = _draw_table(fig, axe, n_ev, arms, styles, "Cumulative number of events", ey,
-                         "events")
+                         "events", pad)
     drawn = {"curves": pd.concat(curves, ignore_index=True),
              "at_risk": at_risk.rename(columns={"n": "n_risk"}),
              "events": events.rename(columns={"n": "n_events"}), "ticks": ticks,
@@ -471,8 +480,10 @@ def cif_plot(cif_curves: pd.DataFrame, config: Mapping, outcome: str, *,
             axr = axes[1, k]
             axr.set_xlim(0, x_end)
             n_risk, _ = _at_times(risk, cur.assign(n_event=0), arms, ticks)
+            first = n_risk.loc[n_risk["time"] <= 1e-9, "n"].tolist()
             tables.append(_draw_table(fig, axr, n_risk, arms, styles, "Number at risk", None,
-                                      f"atrisk:{cause}"))
+                                      f"atrisk:{cause}",
+                                      max(9.0, _first_column_pad_pt(first or [0]))))
     fig.tight_layout(h_pad=0.4)
     drawn = {"curves": pd.concat(rows, ignore_index=True), "ticks": ticks}
     if tables:
