@@ -382,6 +382,39 @@ def km_plot(km_curves: pd.DataFrame, km_at_risk: pd.DataFrame, config: Mapping, 
 
 
 # -------------------------------------------------- cumulative incidence --
+def _draw_cif_panel(ax, cur: pd.DataFrame, cause: str, arms: list, styles: Mapping, *,
+                    x_end: float, ci: bool, title: str, wrap: int, unit: str,
+                    ticks: list) -> list:
+    """One cause's panel: every arm's steps (flat at 0 without events) and band, axes and
+    legend.  Returns the drawn rows (one frame per arm)."""
+    rows = []
+    for a in arms:
+        st = styles[a]
+        d = cur[(cur["arm"].astype(str) == a) & (cur["cause"] == cause)]
+        d = _flat_if_no_events(_steps_with_origin(d, "cif"), x_end)
+        t = d["time"].to_numpy(float)
+        y = d["cif"].to_numpy(float)
+        lo, hi = d["lower"].to_numpy(float), d["upper"].to_numpy(float)
+        if ci:
+            ax.fill_between(t, lo, hi, step="post", color=st.colour, alpha=0.18, linewidth=0)
+        ax.step(t, y, where="post", color=st.colour, linestyle=st.linestyle, lw=1.1,
+                label=st.name, gid=f"cif:{cause}:{a}", zorder=3, clip_on=False)
+        rows.append(pd.DataFrame({"cause": cause, "arm": a, "time": t, "y": y,
+                                  "lower": lo, "upper": hi}))
+    ax.set_xlim(0, x_end)
+    top = 1.0 if cause == "event" else max(0.1, float(np.nanmax(
+        pd.concat(rows)["upper"].fillna(0))) * 1.15)
+    # a little room under 0 so an arm without events is a visible flat line above the spine
+    ax.set_ylim(-0.015 * min(1.0, top), min(1.0, top))
+    ax.set_xlabel(axis_label(unit))
+    ax.set_ylabel("Cumulative incidence")
+    ax.set_title("\n".join(textwrap.wrap(title, wrap)), loc="left", fontsize=style.BASE_PT)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([fmt.fmt_num(t, 0 if float(t).is_integer() else 1) for t in ticks])
+    ax.legend(loc="lower right" if cause == "event" else "best")
+    return rows
+
+
 @styled
 def cif_plot(cif_curves: pd.DataFrame, config: Mapping, outcome: str, *,
              conf_level: float | None = None, ci: bool = True, competing: bool = True,
@@ -450,32 +483,9 @@ def cif_plot(cif_curves: pd.DataFrame, config: Mapping, outcome: str, *,
               "competing": f"{oc['competing_label'] or 'Competing event'} (competing event)"}
     rows, tables = [], []
     for k, cause in enumerate(causes):
-        ax = axes[0, k]
-        for a in arms:
-            st = styles[a]
-            d = cur[(cur["arm"].astype(str) == a) & (cur["cause"] == cause)]
-            d = _flat_if_no_events(_steps_with_origin(d, "cif"), x_end)
-            t = d["time"].to_numpy(float)
-            y = d["cif"].to_numpy(float)
-            lo, hi = d["lower"].to_numpy(float), d["upper"].to_numpy(float)
-            if ci:
-                ax.fill_between(t, lo, hi, step="post", color=st.colour, alpha=0.18, linewidth=0)
-            ax.step(t, y, where="post", color=st.colour, linestyle=st.linestyle, lw=1.1,
-                    label=st.name, gid=f"cif:{cause}:{a}", zorder=3, clip_on=False)
-            rows.append(pd.DataFrame({"cause": cause, "arm": a, "time": t, "y": y,
-                                      "lower": lo, "upper": hi}))
-        ax.set_xlim(0, x_end)
-        top = 1.0 if cause == "event" else max(0.1, float(np.nanmax(
-            pd.concat([r for r in rows if r["cause"].iloc[0] == cause])["upper"].fillna(0))) * 1.15)
-        # a little room under 0 so an arm without events is a visible flat line above the spine
-        ax.set_ylim(-0.015 * min(1.0, top), min(1.0, top))
-        ax.set_xlabel(axis_label(unit))
-        ax.set_ylabel("Cumulative incidence")
-        ax.set_title("\n".join(textwrap.wrap(titles[cause], 48 if len(causes) > 1 else 60)),
-                     loc="left", fontsize=style.BASE_PT)
-        ax.set_xticks(ticks)
-        ax.set_xticklabels([fmt.fmt_num(t, 0 if float(t).is_integer() else 1) for t in ticks])
-        ax.legend(loc="lower right" if cause == "event" else "best")
+        rows += _draw_cif_panel(axes[0, k], cur, cause, arms, styles, x_end=x_end, ci=ci,
+                                title=titles[cause], wrap=48 if len(causes) > 1 else 60,
+                                unit=unit, ticks=ticks)
         if risk is not None:
             axr = axes[1, k]
             axr.set_xlim(0, x_end)
