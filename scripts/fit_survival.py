@@ -11,7 +11,7 @@ def main(smk):
     df = pd.read_parquet(smk.input.analysis)
     res = run_time_to_event(df, sap(smk), dict(smk.params.outcome))
     write_estimates(res["estimates"], smk.output.estimates)
-    for key in ("km_curves", "km_at_risk", "cif_curves", "zph_residuals", "summary"):
+    for key in ("km_curves", "km_at_risk", "cif_curves", "zph_residuals", "zph_smooth", "summary"):
         atomic_write_csv(res[key], smk.output[key])
 
 

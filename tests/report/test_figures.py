@@ -114,15 +114,23 @@ def test_km_steps_equal_one_minus_surv_and_at_risk_table():
         np.testing.assert_allclose(line.get_xdata(), exp["time"])
         np.testing.assert_allclose(line.get_ydata(), 1 - exp["surv"])
         # at-risk numbers drawn as text, at the table's times, equal the table
+        # (issue 11: only at labelled ticks, so 168, whose label would touch 182's, is left out)
         texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_gid() == f"atrisk:{arm}"]
         drawn_tab = sorted((float(t.get_position()[0]), int(t.get_text())) for t in texts)
-        exp_tab = at_risk[at_risk["arm"] == arm].sort_values("time")
+        exp_tab = at_risk[(at_risk["arm"] == arm) & at_risk["time"].isin(drawn["ticks"])]
         assert drawn_tab == list(zip(exp_tab["time"].astype(float), exp_tab["n_risk"].astype(int)))
+        assert 168.0 not in [x for x, _ in drawn_tab] and len(drawn_tab) == 7
+        # cumulative number of events at the same times, summed from the curve's n_event
+        ev = sorted((float(t.get_position()[0]), int(t.get_text()))
+                    for t in fig.findobj(matplotlib.text.Text) if t.get_gid() == f"events:{arm}")
+        assert ev == [(x, int(exp[exp["time"] <= x]["n_event"].sum())) for x in drawn["ticks"]]
     # the number-at-risk axes shares the time axis with the curves (alignment)
     ax_curve, ax_table = fig.axes[0], fig.axes[1]
     assert ax_table.get_shared_x_axes().joined(ax_curve, ax_table)
     assert ax_curve.get_xlim() == ax_table.get_xlim() == (0.0, 182.0)
-    assert [t for t in ax_curve.get_xticks()] == F.CONFIG["survival"]["at_risk_days"]
+    # every tick is labelled and has a column in the tables (168 is too close to 182)
+    assert [t for t in ax_curve.get_xticks()] == [0, 28, 56, 84, 112, 140, 182] == drawn["ticks"]
+    assert all(t.get_text() for t in ax_curve.get_xticklabels())
     assert [t.get_text() for t in ax_table.get_yticklabels()] == ["Usual care", "Vocational advice"]
     # drawn data, 95% band by default
     d = drawn["curves"][drawn["curves"]["arm"] == F.CONTROL]
@@ -234,21 +242,64 @@ def test_days_off_histogram_counts():
 
 # ---------------------------------------------------------- Schoenfeld --
 def test_schoenfeld_points_smooth_and_p():
+    """As R's plot.cox.zph (issue 11): points against the km-transformed time (axis ticked in
+    the unit's round times), the smooth and band of the zph_smooth table, panel words from
+    config, not column names."""
+    from rtw.survival.cox import zph_smooth
     cfg = F.config()
+    cfg["figures"] = {**cfg["figures"], "term_labels": {"days_off_before": "Days off before"}}
     res = F.zph_residuals()
     est = F.estimates()
-    fig, drawn = figures.schoenfeld_plot(res, est, cfg, "first_rtw")
+    sm = []
+    for term in ("arm", "days_off_before"):
+        d = res[res["term"] == term]
+        s = zph_smooth(d["transformed_time"], d["residual"], 0.5, time=d["time"])
+        sm.append(s.assign(outcome="first_rtw", model="cox_adjusted", term=term))
+    sm = pd.concat(sm, ignore_index=True)
+    fig, drawn = figures.schoenfeld_plot(res, est, cfg, "first_rtw", zph_smooth=sm)
     for term in ("arm", "days_off_before"):
         (pts,) = _by_gid(fig, f"resid:{term}")
-        exp = res[res["term"] == term].sort_values("time")
-        np.testing.assert_allclose(pts.get_xdata(), exp["time"])
+        exp = res[res["term"] == term]
+        np.testing.assert_allclose(pts.get_xdata(), exp["transformed_time"])
         np.testing.assert_allclose(pts.get_ydata(), exp["residual"])
-        (sm,) = _by_gid(fig, f"smooth:{term}")
-        assert len(sm.get_xdata()) == len(exp)
+        (line,) = _by_gid(fig, f"smooth:{term}")
+        e = sm[sm["term"] == term]
+        np.testing.assert_allclose(line.get_xdata(), e["x"])
+        np.testing.assert_allclose(line.get_ydata(), e["fit"])
+        (band,) = _by_gid(fig, f"band:{term}")
+        np.testing.assert_allclose(band.get_ydata(), e["lower"])
+        ax = line.axes
+        assert "Kaplan\u2013Meier-transformed" in ax.get_xlabel()
+        assert ax.get_xlabel().startswith("Days since randomisation")
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels[:3] == ["28", "56", "84"]          # round days, placed on the km scale
     texts = _texts(fig)
+    assert "Usual care" not in texts and "Vocational advice vs Usual care" in texts
+    assert "Days off before" in texts and "days_off_before" not in texts
     assert "\u03c7\u00b2 = 4.65, p = 0.031" in texts
     assert "\u03c7\u00b2 = 0.41, p = 0.520" in texts
     assert any(t == "Global test: p = 0.090" for t in texts)
+
+
+def test_schoenfeld_factor_gives_a_panel_per_coefficient_and_not_estimable_gives_a_reason():
+    cfg = F.config()
+    res = F.zph_residuals()
+    res = pd.concat([res, res[res["term"] == "arm"].assign(term="grp[b]"),
+                     res[res["term"] == "arm"].assign(term="grp[c]")], ignore_index=True)
+    fig, drawn = figures.schoenfeld_plot(res, F.estimates(), cfg, "first_rtw")
+    assert list(dict.fromkeys(drawn["points"]["term"])) == ["arm", "days_off_before", "grp[b]",
+                                                          "grp[c]"]
+    assert {"Grp: b", "Grp: c"} <= set(_texts(fig))
+    plt.close(fig)
+    est = F.estimates()
+    est = pd.concat([est, pd.DataFrame([{"analysis": "cox_adjusted", "outcome": "other",
+                                         "term": "arm", "estimate": np.nan,
+                                         "note": "not estimable: no events in arm usual_care"}])])
+    fig, drawn = figures.schoenfeld_plot(res, est, cfg, "other", model="cox_adjusted")
+    (txt,) = [t.get_text() for t in fig.findobj(matplotlib.text.Text)
+              if t.get_gid() == "not_estimable"]
+    assert "no events in arm usual_care" in txt
+    assert drawn["points"].empty
 
 
 # --------------------------------------------------------------- power --
@@ -280,13 +331,19 @@ def test_all_figures_save_deterministically(tmp_path):
                 "km": figures.km_plot(curves, at_risk, cfg, "first_rtw")[0],
                 "forest": figures.forest_plot(figures.forest_rows_primary(F.estimates(), cfg),
                                               cfg)[0],
+                "km_inset": figures.km_plot(curves, at_risk, cfg, "first_rtw",
+                                            estimates=F.estimates(), median_lines=True)[0],
+                "cif": figures.cif_plot(F.cif_curves(), cfg, "first_rtw", at_risk=at_risk)[0],
+                "schoenfeld": figures.schoenfeld_plot(F.zph_residuals(), F.estimates(), cfg,
+                                                      "first_rtw")[0],
+                "days_off": figures.days_off_distribution(F.analysis_df(), cfg)[0],
             }
             for name, fig in figs.items():
                 style.save_figure(fig, folder / name)
         return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
     a, b = render(tmp_path / "a"), render(tmp_path / "b")
-    assert a.keys() == b.keys() and len(a) == 6
+    assert a.keys() == b.keys() and len(a) == 14
     assert a == b
 
 
@@ -367,3 +424,43 @@ def test_cif_arm_without_events_is_drawn_flat_at_zero():
     assert arm in [str(a) for a in drawn["curves"]["arm"]]
     assert any(t.get_text() for t in ax.get_legend().get_texts())
     plt.close(fig)
+
+
+def test_forest_not_estimable_row_says_so_and_no_estimates_gives_a_panel():
+    cfg = F.config()
+    rows = figures.forest_rows_primary(F.estimates(), cfg)
+    rows.loc[1, ["estimate", "conf_low", "conf_high"]] = np.nan
+    fig, drawn = figures.forest_plot(rows, cfg)
+    assert drawn["points"].loc[1, "text"] == "not estimable"
+    assert "not estimable" in _texts(fig)
+    plt.close(fig)
+    rows[["estimate", "conf_low", "conf_high"]] = np.nan
+    fig, drawn = figures.forest_plot(rows, cfg)
+    assert [t for t in fig.findobj(matplotlib.text.Text) if t.get_gid() == "not_estimable"]
+    assert drawn["points"].empty
+
+
+def test_km_inset_hr_and_logrank_p_and_median_lines_from_estimates():
+    cfg = F.config()
+    curves, at_risk = F.km_tables()
+    est = pd.DataFrame([
+        {"analysis": "cox_unadjusted", "outcome": "first_rtw", "term": "arm", "estimate": 1.234,
+         "conf_level": 0.95, "conf_low": 0.851, "conf_high": 1.789, "p_value": 0.27},
+        {"analysis": "logrank", "outcome": "first_rtw", "term": "arm", "estimate": np.nan,
+         "conf_level": np.nan, "conf_low": np.nan, "conf_high": np.nan, "p_value": 0.2704},
+        {"analysis": "km_median", "outcome": "first_rtw", "term": f"arm={F.CONTROL}",
+         "estimate": 60.0, "conf_level": 0.95, "conf_low": 40, "conf_high": 80, "p_value": np.nan},
+    ])
+    cfg["figures"] = {**cfg["figures"], "km_median_lines": True}
+    fig, drawn = figures.km_plot(curves, at_risk, cfg, "first_rtw", estimates=est)
+    assert drawn["inset"] == "HR 1.23 (95% CI 0.85 to 1.79)\nLog-rank p = 0.270"
+    (inset,) = [t for t in fig.findobj(matplotlib.text.Text) if t.get_gid() == "inset"]
+    assert inset.get_text() == drawn["inset"]
+    (med,) = _by_gid(fig, f"median:{F.CONTROL}")
+    assert list(med.get_xdata()) == [0, 60.0, 60.0]
+    plt.close(fig)
+    cfg["figures"] = {**cfg["figures"], "km_inset": False, "km_median_lines": False}
+    fig, drawn = figures.km_plot(curves, at_risk, cfg, "first_rtw", estimates=est)
+    assert drawn["inset"] == "" and "medians" not in drawn
+    # censoring marks drawn where the curve table has censored rows
+    assert _by_gid(fig, f"censor:{F.CONTROL}")

@@ -227,3 +227,31 @@ def test_rows_with_missing_time_are_left_out_and_bad_arm_label_errors():
     d.loc[7, "arm"] = "placebo"
     with pytest.raises(ValueError, match="placebo"):
         run_time_to_event(d, CONFIG, OUTCOME)
+
+
+def test_zph_residuals_drawn_are_a_seeded_subsample_and_the_smooth_uses_every_residual():
+    """Issue 13 (figures at scale): beyond figures.schoenfeld_points events a model's residuals
+    are a seeded subsample (same rows for every coefficient, the same on a rerun); the
+    plot.cox.zph smooth and band (zph_smooth) are fitted to all of them; one residual column
+    per coefficient (a 3-level factor gives two)."""
+    cfg = {**CONFIG, "figures": {**CONFIG["figures"], "schoenfeld_points": 15}}
+    out = run_time_to_event(data("trial_ties"), cfg, OUTCOME)
+    z, sm = out["zph_residuals"], out["zph_smooth"]
+    full = run_time_to_event(data("trial_ties"), CONFIG, OUTCOME)
+    for (model, term), g in z.groupby(["model", "term"], sort=False):
+        assert len(g) == 15
+        s = sm[(sm.model == model) & (sm.term == term)]
+        assert len(s) == 40 and s["n_residuals"].iloc[0] > 15
+        f = full["zph_smooth"]
+        pd.testing.assert_frame_equal(
+            s.reset_index(drop=True),
+            f[(f.model == model) & (f.term == term)].reset_index(drop=True))
+        allrows = full["zph_residuals"]
+        allrows = allrows[(allrows.model == model) & (allrows.term == term)]
+        assert len(allrows) == s["n_residuals"].iloc[0]
+    again = run_time_to_event(data("trial_ties"), cfg, OUTCOME)["zph_residuals"]
+    pd.testing.assert_frame_equal(z, again)
+    terms = list(dict.fromkeys(z[z.model == "cox_adjusted"].term))
+    groups = sorted(data("trial_ties")["condition_group"].dropna().unique())
+    assert [t for t in terms if t.startswith("condition_group[")] == [
+        f"condition_group[{g}]" for g in groups[1:]]

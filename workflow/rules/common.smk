@@ -92,6 +92,8 @@ SLICES = {
         "outcomes.time_to_event",
         "subgroups",
         "min_per_arm",
+        "seed",
+        "figures.schoenfeld_points",
         *_MODEL_TERMS,
     ),
     "regression": (
@@ -128,6 +130,12 @@ SLICES = {
         "outcomes",
         "survival.at_risk_days",
         "figures.schoenfeld_model",
+        "figures.term_labels",
+        "figures.km_inset",
+        "figures.km_inset_model",
+        "figures.km_median_lines",
+        "covariates",
+        "stratification_factors",
     ),
     "longitudinal": (
         "trial.arms",

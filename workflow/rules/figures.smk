@@ -13,6 +13,7 @@ for _outcome in TTE:
             km_at_risk=f"results/tables/survival/{_outcome}_km_at_risk.csv",
             cif_curves=f"results/tables/survival/{_outcome}_cif_curves.csv",
             zph_residuals=f"results/tables/survival/{_outcome}_zph_residuals.csv",
+            zph_smooth=f"results/tables/survival/{_outcome}_zph_smooth.csv",
             estimates=f"results/estimates/survival_{_outcome}.csv",
             lib=lib("make_figures_survival"),
         output:

@@ -11,6 +11,7 @@ rule survival:
         km_at_risk="results/tables/survival/{outcome}_km_at_risk.csv",
         cif_curves="results/tables/survival/{outcome}_cif_curves.csv",
         zph_residuals="results/tables/survival/{outcome}_zph_residuals.csv",
+        zph_smooth="results/tables/survival/{outcome}_zph_smooth.csv",
         summary=report(
             "results/tables/survival/{outcome}_summary.csv",
             caption="../report/survival_table.rst",

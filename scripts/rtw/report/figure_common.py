@@ -128,3 +128,36 @@ def not_estimable_reason(est: pd.DataFrame, outcome: str, analyses=()) -> str:
         if i >= 0:
             return n[i:]
     return ""
+
+
+def term_label(config: Mapping, name: str) -> str:
+    """Words for a model coefficient or column: config ``figures.term_labels`` (the name, or
+    for ``column[level]`` the column), ``arm`` as "<intervention> vs <control>", else the
+    name with underscores as spaces (first letter capitalised); a factor level as
+    "<column words>: <level>"."""
+    labels = dict(config["figures"]["term_labels"]) if config and "figures" in config else {}
+    if name in labels:
+        return str(labels[name])
+    if "[" in name and name.endswith("]"):
+        col, level = name[:-1].split("[", 1)
+        return f"{term_label(config, col)}: {level}"
+    if name == "arm" and config and "trial" in config and "arm_names" in config["trial"]:
+        roles = style.arm_roles(config)
+        names = style.arm_names(config)
+        if "intervention" in roles and "control" in roles:
+            return f"{names[roles['intervention']]} vs {names[roles['control']]}"
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def not_estimable_panel(title: str, reason: str, width="single"):
+    """A figure of one empty panel saying why it has nothing to draw (a model that could not
+    be estimated, no rows), so a run never stops on a figure."""
+    import textwrap
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=style.figsize(width, 40))
+    ax.axis("off")
+    ax.set_title(title, loc="left", fontsize=style.BASE_PT)
+    ax.text(0.5, 0.5, "\n".join(textwrap.wrap(reason[:1].upper() + reason[1:], 60)),
+            transform=ax.transAxes, ha="center", va="center", gid="not_estimable")
+    return fig

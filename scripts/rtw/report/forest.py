@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rtw.report import fmt, style
-from rtw.report.figure_common import chosen_conf_level, pyplot, styled
+from rtw.report.figure_common import chosen_conf_level, not_estimable_panel, pyplot, styled
 
 
 def favours_labels(config: Mapping, lower_favours_intervention: bool = True) -> tuple:
@@ -268,8 +268,12 @@ def _draw_forest_row(ax, tr_fig_y, i, r, y, xlim: tuple) -> dict:
     if r["p"]:
         ax.text(0.99, y, r["p"], transform=tr_fig_y, ha="right", va="center", clip_on=False)
     if bold or not np.isfinite(float(r["estimate"])):
+        txt = "" if bold else "not estimable"
+        if txt:
+            ax.text(0.72, y, txt, transform=tr_fig_y, ha="left", va="center", clip_on=False,
+                    style="italic", gid=f"not_estimable:{i}")
         return {"label": label, "y": y, "estimate": np.nan, "conf_low": np.nan,
-                "conf_high": np.nan, "text": "", "p": r["p"]}
+                "conf_high": np.nan, "text": txt, "p": r["p"]}
     lo_lim, hi_lim = xlim
     est, cl, ch = float(r["estimate"]), float(r["conf_low"]), float(r["conf_high"])
     if cl < lo_lim:
@@ -349,8 +353,15 @@ def forest_plot(rows: pd.DataFrame, config: Mapping, *, measure: str = "IRR",
     level = chosen_conf_level(config, conf_level)
     rows = _forest_table(rows)
     n = len(rows)
-    if n == 0:
-        raise ValueError("forest_plot: no rows to draw")
+    if n == 0 or not np.isfinite(pd.to_numeric(rows["estimate"], errors="coerce")).any():
+        fig = not_estimable_panel(f"Forest plot ({measure})",
+                                  "no estimate could be made for any row of this plot"
+                                  + (": " + ", ".join(map(str, rows["label"])) if n else ""))
+        empty = {"points": pd.DataFrame(columns=["label", "y", "estimate", "conf_low",
+                                                 "conf_high", "text", "p"]),
+                 "segments": pd.DataFrame(columns=["row", "y", "level", "conf_low",
+                                                   "conf_high", "lw"])}
+        return fig, empty
     ys = np.arange(n)[::-1].astype(float)
     if xlim is None:
         xlim = _forest_xlim(rows, ref, log)

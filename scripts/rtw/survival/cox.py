@@ -579,12 +579,15 @@ def score_residuals(fit: CoxResult) -> np.ndarray:
 
 @dataclass
 class ZphResult:
-    """``cox.zph`` result: ``table`` (term, chisq, df, p incl. GLOBAL) and the scaled
-    Schoenfeld residuals ``residuals`` (time, transformed_time, one column per term)."""
+    """``cox.zph`` result: ``table`` (term, chisq, df, p incl. GLOBAL), the scaled
+    Schoenfeld residuals ``residuals`` (time, transformed_time, one column per term) and
+    ``var`` (R's ``$var``: the inverse of the mean information, a DataFrame indexed by the
+    residual columns; :func:`zph_smooth` draws its band with it)."""
 
     table: pd.DataFrame
     residuals: pd.DataFrame
     transform: str = "km"
+    var: pd.DataFrame | None = None
 
 
 def _transformed_times(cd: _CoxData, transform: str) -> np.ndarray:
@@ -672,10 +675,11 @@ def _by_term(schoen, vmean, used, terms: dict, fcoef):
 
 
 def _scaled_schoenfeld(cd: _CoxData, fit: CoxResult, msum: np.ndarray,
-                       info_total: np.ndarray) -> np.ndarray:
+                       info_total: np.ndarray, terms: dict | None = None) -> tuple:
     """Scaled Schoenfeld residuals per event (sorted by stratum, time), one column per
     term: ``beta + V^-1 schoenfeld`` within each stratum, V the per-event average
-    information over the columns that vary there (NaN for the others), as R."""
+    information over the columns that vary there (NaN for the others), as R.  Returns
+    ``(residuals, vmean)``: R's ``$var`` is the inverse of ``vmean``."""
     p = cd.p
     ev = cd.ev
     C = np.zeros((cd.nb, p))
@@ -683,7 +687,7 @@ def _scaled_schoenfeld(cd: _CoxData, fit: CoxResult, msum: np.ndarray,
     schoen = cd.X[ev] - C[cd.blk[ev]]
     used = _events_where_varying(cd)
     nstrat = used.shape[0]
-    terms = fit.terms
+    terms = fit.terms if terms is None else terms
     fcoef = fit.coef
     nterm = len(terms)
     wtmat = np.zeros((p, p))
@@ -706,17 +710,22 @@ def _scaled_schoenfeld(cd: _CoxData, fit: CoxResult, msum: np.ndarray,
             sres[np.ix_(rows_s, nk)] = np.nan
     for i, cols in enumerate(terms.values()):
         sres[:, i] += fcoef[cols[0]] if len(cols) == 1 else 1.0
-    return sres
+    return sres, vmean
 
 
-def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True) -> ZphResult:
-    """Proportional-hazards test = ``cox.zph(fit, transform = "km")`` (survival >= 3.0).
+def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True,
+            terms: bool = True, residual_terms: bool | None = None) -> ZphResult:
+    """Proportional-hazards test = ``cox.zph(fit, transform = "km", terms = terms)``
+    (survival >= 3.0).
 
     The score test for adding ``x * g(t)`` (g = 1 - pooled KM(t-) centred at its
     mean over events) at the fitted beta, per term (``terms`` of the fit; multi-
     column terms get their joint df) and globally; scaled Schoenfeld residuals
     ``beta + V^-1 schoenfeld`` with V the per-event average information, as R.
     ``transform`` may also be ``"identity"``, ``"log"`` or ``"rank"``.
+    ``terms=False`` tests and gives residuals per coefficient (a 3-level factor: two);
+    ``residual_terms`` (default ``terms``) chooses for the residuals and ``var`` alone, so
+    one call gives R's default table and the per-coefficient residuals a plot needs.
     Right-censored fits only (not (start, stop] data).
     """
     cd: _CoxData = fit._data
@@ -733,11 +742,133 @@ def cox_zph(fit: CoxResult, transform: str = "km", global_test: bool = True) -> 
     I22 = np.einsum("b,bij->ij", gb * gb, info)
     imat = np.block([[I11, I12], [I12.T, I22]])
     u2 = gb @ (cd.sum_x_dead - msum)
-    table = _zph_tests(imat, u2, fit.terms, p, global_test)
-    sres = _scaled_schoenfeld(cd, fit, msum, I11)
-    resid = pd.DataFrame(sres, columns=list(fit.terms.keys()))
+    by_coef = {nm: [j] for j, nm in enumerate(fit.names)}
+    table = _zph_tests(imat, u2, fit.terms if terms else by_coef, p, global_test)
+    rterms = fit.terms if (terms if residual_terms is None else residual_terms) else by_coef
+    sres, vmean = _scaled_schoenfeld(cd, fit, msum, I11, rterms)
+    resid = pd.DataFrame(sres, columns=list(rterms.keys()))
     resid.insert(0, "transformed_time", ttimes[ev])
     resid.insert(0, "time", cd.time[ev])
     if cd.strata_levels is not None:
         resid.insert(0, "strata", np.asarray(cd.strata_levels, dtype=object)[cd.scode[ev]])
-    return ZphResult(table=table, residuals=resid, transform=transform)
+    var = pd.DataFrame(np.linalg.inv(vmean), index=list(rterms), columns=list(rterms))
+    return ZphResult(table=table, residuals=resid, transform=transform, var=var)
+
+
+def _bspline_basis(x: np.ndarray, t: np.ndarray, order: int, deriv: int = 0) -> np.ndarray:
+    """B-spline basis of ``order`` on knots ``t`` (repeated knots allowed, 0/0 taken as 0, as
+    R's ``splineDesign``) at ``x``, or its ``deriv``-th derivative; the right end of the knots
+    belongs to the last non-empty interval (left limit)."""
+    x = np.asarray(x, float)
+    if deriv > 0:
+        low = _bspline_basis(x, t, order - 1, deriv - 1)
+        k = order - 1
+        out = np.zeros((len(x), len(t) - order))
+        for i in range(len(t) - order):
+            d1, d2 = t[i + k] - t[i], t[i + k + 1] - t[i + 1]
+            if d1 > 0:
+                out[:, i] += k * low[:, i] / d1
+            if d2 > 0:
+                out[:, i] -= k * low[:, i + 1] / d2
+        return out
+    n1 = len(t) - 1
+    B = np.zeros((len(x), n1))
+    nonempty = np.flatnonzero(t[1:] > t[:-1])
+    last = nonempty[-1]
+    for i in nonempty:
+        B[:, i] = (x >= t[i]) & (x < t[i + 1])
+    B[x == t[last + 1], last] = 1.0
+    for k in range(2, order + 1):
+        nb = len(t) - k
+        new = np.zeros((len(x), nb))
+        for i in range(nb):
+            d1, d2 = t[i + k - 1] - t[i], t[i + k] - t[i + 1]
+            if d1 > 0:
+                new[:, i] += (x - t[i]) / d1 * B[:, i]
+            if d2 > 0:
+                new[:, i] += (t[i + k] - x) / d2 * B[:, i + 1]
+        B = new
+    return B
+
+
+def _natural_spline_basis(x: np.ndarray, df: int = 4, knot_data: np.ndarray | None = None
+                          ) -> np.ndarray:
+    """A basis of R's ``splines::ns(x, df = df, intercept = TRUE)`` space at ``x``: cubic
+    B-splines with ``df - 2`` interior knots at quantiles (R's type 7) of ``knot_data`` (default
+    ``x``; R's call is on all the values, ties included) and boundary knots at its range,
+    constrained to zero second derivative at both boundaries.  Spans the same functions as R's
+    basis (which fixes the constraint by a QR of its own), so least-squares fits, their fitted
+    values and their variances equal R's."""
+    x = np.asarray(x, float)
+    kd = x if knot_data is None else np.asarray(knot_data, float)
+    lo, hi = float(np.min(kd)), float(np.max(kd))
+    inner = np.quantile(kd, np.linspace(0, 1, df)[1:-1]) if df > 2 else np.array([])
+    t = np.r_[[lo] * 4, inner, [hi] * 4]
+    basis = _bspline_basis(x, t, 4)
+    const = _bspline_basis(np.array([lo, hi]), t, 4, deriv=2)
+    q, _ = np.linalg.qr(const.T, mode="complete")
+    return basis @ q[:, 2:]
+
+
+def zph_smooth(x, y, var: float, time=None, df: int = 4, nsmo: int = 40,
+               reduce_df: bool = True) -> pd.DataFrame | None:
+    """The smooth and band of one panel of R's ``plot(cox.zph(...))`` (``plot.cox.zph``).
+
+    A natural spline (``ns(df = 4, intercept = TRUE)``, knots from the grid and the residuals
+    together, as R) fitted by least squares to the scaled Schoenfeld residuals ``y`` against the
+    transformed time ``x``, evaluated at ``nsmo`` equally spaced points of ``x``; the band is
+    ``fit +- 2 sqrt(var * seval)``, ``seval`` the diagonal of ``P (X'X)^-1 P'`` at the grid and
+    ``var`` the coefficient's entry of :attr:`ZphResult.var`.  O(n): every residual is used.
+
+    Parameters
+    ----------
+    x, y : array
+        Transformed times and residuals (NaN residuals, R's ``keep``, are left out of the fit
+        but their times still place the knots).
+    var : float
+    time : array, optional
+        Untransformed times of ``x``: the grid's times are interpolated from them (axis ticks).
+    df, nsmo : int
+        As R's ``plot.cox.zph``.
+    reduce_df : bool
+        When the ``df`` fit is singular (few distinct times: a knot falls on the boundary,
+        as when most events share the first report time), R warns "spline fit is singular"
+        and draws no smooth; here the spline is refitted with one df less down to 2 (a
+        line), and ``df`` says which was used.  False: None, as R.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``x, time, fit, lower, upper, df`` (``nsmo`` rows); None when no fit is possible.
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    grid = np.linspace(x.min(), x.max(), nsmo)
+    keep = np.isfinite(y)
+    # the fit depends on the residuals only through, per distinct time, their number and sum:
+    # the spline is evaluated at the distinct times (few, even at 10^6 events) and the
+    # least-squares fit solved from X'X and X'y (weighted by the counts)
+    ux, first, inv = np.unique(x, return_index=True, return_inverse=True)
+    w = np.bincount(inv[keep], minlength=len(ux)).astype(float)
+    sy = np.bincount(inv[keep], weights=y[keep], minlength=len(ux))
+    knot_data = np.r_[grid, x]
+    for used_df in range(int(df), 1, -1):
+        lmat = _natural_spline_basis(np.r_[grid, ux], used_df, knot_data)
+        pmat, B = lmat[:nsmo], lmat[nsmo:]
+        if int((w > 0).sum()) >= used_df and np.linalg.matrix_rank(
+                B[w > 0] * np.sqrt(w[w > 0])[:, None]) == used_df:
+            break
+        if not reduce_df:
+            return None
+    else:
+        return None
+    xtx = np.linalg.inv((B * w[:, None]).T @ B)
+    coef = xtx @ (B.T @ sy)
+    seval = np.einsum("ij,jk,ik->i", pmat, xtx, pmat)
+    fit = pmat @ coef
+    half = 2 * np.sqrt(float(var) * seval)
+    out = pd.DataFrame({"x": grid, "time": np.nan, "fit": fit, "lower": fit - half,
+                        "upper": fit + half, "df": used_df})
+    if time is not None:
+        out["time"] = np.interp(grid, ux, np.asarray(time, float)[first])
+    return out

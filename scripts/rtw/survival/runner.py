@@ -65,7 +65,7 @@ import pandas as pd
 
 from rtw.survival import competing as cmp
 from rtw.survival import interval as icens
-from rtw.survival.cox import cox_zph, fit_cox
+from rtw.survival.cox import cox_zph, fit_cox, zph_smooth
 from rtw.core.estimates import make_rows, to_frame
 from rtw.survival.km import kaplan_meier, km_curve_table, km_median, number_at_risk, proportion_returned
 from rtw.survival.logrank import logrank_test
@@ -82,6 +82,8 @@ KM_CURVE_COLUMNS = ["outcome", "arm", "time", "n_risk", "n_event", "n_censor", "
 AT_RISK_COLUMNS = ["outcome", "arm", "time", "n_risk"]
 CIF_COLUMNS = ["outcome", "arm", "cause", "time", "cif", "std_err", "conf_level", "lower", "upper"]
 ZPH_COLUMNS = ["outcome", "model", "term", "time", "transformed_time", "residual"]
+ZPH_SMOOTH_COLUMNS = ["outcome", "model", "term", "x", "time", "fit", "lower", "upper", "df",
+                      "n_residuals"]
 SUMMARY_COLUMNS = ["outcome", "label", "measure", "group", "n", "events", "estimate",
                    "std_error", "conf_level", "conf_low", "conf_high", "p_value", "note"]
 CAUSES = ((1, "event"), (2, "competing"))      # _status code -> cause label
@@ -499,11 +501,24 @@ def _cox_arm_summary(part: Part, model: str, fit, note: str) -> None:
                    p=float(p_two_sided(fit.coef[j] / se[j])), note=note)
 
 
-def _cox_zph_rows(part: Part, model: str, fit, model_index: int) -> pd.DataFrame | None:
-    """cox.zph rows of one model; its scaled Schoenfeld residuals in long form (None when
-    the test cannot be done)."""
+def _zph_drawn_rows(n: int, config: dict, model_index: int) -> np.ndarray:
+    """Rows (events) of the residuals written for drawing: all when there are at most
+    ``figures.schoenfeld_points``, else that many drawn at random without replacement with
+    ``numpy.random.default_rng([seed, model_index])`` (config ``seed``), in event order."""
+    most = int(config["figures"]["schoenfeld_points"])
+    if n <= most:
+        return np.arange(n)
+    rng = np.random.default_rng([int(config["seed"]), int(model_index)])
+    return np.sort(rng.choice(n, size=most, replace=False))
+
+
+def _cox_zph_rows(part: Part, model: str, fit, model_index: int) -> tuple | None:
+    """cox.zph rows of one model (tests by term, as R's default) and its scaled Schoenfeld
+    residuals per coefficient (a 3-level factor has two), as ``(residuals in long form, the
+    plot.cox.zph smooth and band of each coefficient)``: the smooth uses every residual, the
+    residuals are those drawn (:func:`_zph_drawn_rows`).  None when the test cannot be done."""
     try:
-        zph = cox_zph(fit, transform="km")
+        zph = cox_zph(fit, transform="km", residual_terms=False)
     except Exception as exc:  # noqa: BLE001
         part.add("cox_zph", "global", np.nan, note=f"model={model}; not estimable: {exc}",
                  conf_levels=[np.nan])
@@ -514,14 +529,27 @@ def _cox_zph_rows(part: Part, model: str, fit, model_index: int) -> pd.DataFrame
                  n=fit.n, events=fit.nevent, conf_levels=[np.nan],
                  note=f"model={model}; chi-square, df={int(r.df)}; transform=km (R cox.zph)")
     res = zph.residuals
-    tcols = list(fit.terms.keys())
+    tcols = list(fit.names)
+    smooth = []
+    for col in tcols:
+        sm = zph_smooth(res["transformed_time"], res[col], float(zph.var.loc[col, col]),
+                        time=res["time"])
+        if sm is not None:
+            sm.insert(0, "term", col)
+            sm["n_residuals"] = int(np.isfinite(res[col]).sum())
+            smooth.append(sm)
+    res = res.iloc[_zph_drawn_rows(len(res), part.prep.config, model_index)]
     long = res.melt(id_vars=["time", "transformed_time"], value_vars=tcols,
                     var_name="term", value_name="residual")
     long["_k"] = np.tile(np.arange(len(res)), len(tcols))
     long["_m"] = model_index
     long.insert(0, "model", model)
     long.insert(0, "outcome", part.prep.name)
-    return long
+    sm = (pd.concat(smooth, ignore_index=True) if smooth
+          else pd.DataFrame(columns=ZPH_SMOOTH_COLUMNS[2:]))
+    sm.insert(0, "model", model)
+    sm.insert(0, "outcome", part.prep.name)
+    return long, sm[ZPH_SMOOTH_COLUMNS]
 
 
 def _zph_table(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -545,9 +573,10 @@ def _zph_table(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def cox_analyses(prep: SurvivalData) -> Part:
     """A7: ``cox_unadjusted``, ``cox_adjusted`` (robust SE by ``cluster``) and
     ``cox_stratified`` (baseline hazard by ``strata``) with their global tests and
-    cox.zph; table ``zph_residuals``."""
+    cox.zph; tables ``zph_residuals`` (per coefficient, those drawn) and ``zph_smooth``."""
     part = Part(prep)
     frames: list[pd.DataFrame] = []
+    smooths: list[pd.DataFrame] = []
     models = _cox_models(prep)
     if prep.two_arms and prep.no_events:
         for model, *_ in models:
@@ -565,10 +594,13 @@ def cox_analyses(prep: SurvivalData) -> Part:
             if fit.infinite[fit.names.index("arm")]:
                 continue
             _cox_arm_summary(part, model, fit, note)
-            residuals = _cox_zph_rows(part, model, fit, len(frames))
-            if residuals is not None:
-                frames.append(residuals)
+            zph = _cox_zph_rows(part, model, fit, len(frames))
+            if zph is not None:
+                frames.append(zph[0])
+                smooths.append(zph[1])
     part.tables["zph_residuals"] = _zph_table(frames)
+    part.tables["zph_smooth"] = (pd.concat(smooths, ignore_index=True) if smooths
+                                 else pd.DataFrame(columns=ZPH_SMOOTH_COLUMNS))
     return part
 
 
@@ -765,6 +797,7 @@ def _descriptive_only(prep: SurvivalData, reason: str) -> Part:
                  note=f"not estimable: descriptive only: {reason}")
     part.tables["cif_curves"] = _frame([], CIF_COLUMNS)
     part.tables["zph_residuals"] = _zph_table([])
+    part.tables["zph_smooth"] = pd.DataFrame(columns=ZPH_SMOOTH_COLUMNS)
     return part
 
 
@@ -792,7 +825,9 @@ def run_time_to_event(df: pd.DataFrame, config: dict, outcome: dict,
     Returns
     -------
     dict of DataFrames: ``estimates``, ``km_curves``, ``km_at_risk``,
-    ``cif_curves`` (empty without a competing value), ``zph_residuals``, ``summary``.
+    ``cif_curves`` (empty without a competing value), ``zph_residuals`` (per coefficient;
+    at most ``figures.schoenfeld_points`` events per model, a seeded subsample beyond),
+    ``zph_smooth`` (R's plot.cox.zph smooth and band on every residual), ``summary``.
     Below ``min_per_arm`` participants in an arm: raises
     :class:`rtw.core.modelframe.TooFewParticipants` (action ``stop``) or gives the
     Kaplan-Meier curves and summaries only, comparisons ``not estimable`` (``descriptive``).
@@ -813,5 +848,6 @@ def run_time_to_event(df: pd.DataFrame, config: dict, outcome: dict,
     return {"estimates": to_frame(estimates),
             "km_curves": tables["km_curves"], "km_at_risk": tables["km_at_risk"],
             "cif_curves": tables["cif_curves"], "zph_residuals": tables["zph_residuals"],
+            "zph_smooth": tables["zph_smooth"],
             "summary": pd.DataFrame([row for part in parts for row in part.summary],
                                     columns=SUMMARY_COLUMNS)}
