@@ -172,7 +172,7 @@ def test_forest_primary_points_equal_estimates():
     est = F.estimates()
     rows = figures.forest_rows_primary(est, cfg)
     assert rows["label"].iloc[0].startswith("Primary")
-    fig, drawn = figures.forest_plot(rows, cfg, favours=figures.favours_labels(cfg))
+    fig, drawn = figures.forest_plot(rows, cfg, favours=figures.favours_labels(cfg, "lower"))
     (pts,) = _by_gid(fig, "points")
     e95 = est[(est["term"] == "arm") & (est["outcome"] == "days_off") & (est["conf_level"] == 0.95)]
     # CACE is a difference in mean days, not a ratio: it must not sit on the IRR axis

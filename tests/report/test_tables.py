@@ -47,12 +47,13 @@ def test_table1_counts_and_formatting():
 
 def test_table1_config_list_levels_and_errors():
     cfg = F.config()
-    cfg["tables"] = with_defaults("tables", {"baseline": [
+    cfg["table1"] = with_defaults("table1", {"variables": [
         {"column": "sex", "label": "Sex", "type": "categorical",
          "levels": {"male": "Men", "female": "Women"}},
         {"column": "days_off_before", "label": "Prior days off", "type": "continuous",
          "summary": "median_iqr", "dp": 0},
-    ], "show_missing": "always"})
+    ]})
+    cfg["tables"] = with_defaults("tables", {"show_missing": "always"})
     df = F.analysis_df()
     t = tables.table1(df, cfg)
     assert t["Characteristic"].tolist() == ["Sex, n (%)", "  Men", "  Women", "  Missing, n",
@@ -61,7 +62,7 @@ def test_table1_config_list_levels_and_errors():
     bad.loc[0, "arm"] = "placebo"
     with pytest.raises(ValueError, match="placebo"):
         tables.table1(bad, cfg)
-    cfg["tables"]["baseline"][0]["levels"] = ["male"]
+    cfg["table1"]["variables"][0]["levels"] = ["male"]
     with pytest.raises(ValueError, match="female"):
         tables.table1(df, cfg)
 
@@ -81,9 +82,10 @@ def test_primary_table():
     assert _row(t, "  With outcome, n")["Vocational advice"] == str(x.notna().sum())
     labels = t["Outcome / analysis"].tolist()
     assert "  Hurdle negative binomial" not in labels          # absent analysis left out
-    # CACE is a difference in mean days: listed under its own heading, after the IRRs
+    # CACE is a difference in mean days: listed under its own heading (with the outcome's
+    # unit from config), after the IRRs
     assert labels.index("  Zero-inflated negative binomial") < labels.index(
-        "Difference in mean days off, intervention vs control") < labels.index(
+        "Difference in mean days off work, intervention vs control") < labels.index(
         "  Complier average causal effect (IV), days")
 
 
@@ -119,16 +121,34 @@ def test_survival_table():
     assert "Time to sustained return to work" not in t["Measure"].tolist()
 
 
-def test_table1_config_falls_back_to_config_columns_for_own_tables():
-    """A bring-your-own table without the default baseline variables gets Table 1 rows for
-    the config's stratification factors, covariates and outcome baselines."""
+def test_table1_variables_default_to_the_trials_factors_covariates_and_baselines():
+    """Issue 11, item 2: without config table1.variables, Table 1 lists the stratification
+    factors, covariates and outcome baselines (whatever other columns the data hold, e.g. a
+    column named like one of WAVE's), labelled by a subgroup's label where one exists."""
     import pandas as pd
     df = pd.DataFrame({"arm": ["x", "y", "x", "y"], "site": ["a", "b", "a", "b"],
-                       "prior": [10.0, 20.0, 30.0, 40.0], "score0": [0.1, 0.5, 0.9, 0.3]})
+                       "prior": [10.0, 20.0, 30.0, 40.0], "score0": [0.1, 0.5, 0.9, 0.3],
+                       "age": [30, 40, 50, 60], "sex": ["f", "m", "f", "m"],
+                       "s6": [0.2, 0.4, 0.6, 0.8]})
     cfg = sap({"trial": {"arms": {"control": "x", "intervention": "y"}},
-           "stratification_factors": ["site"], "covariates": ["prior"],
-           "outcomes": {"continuous": [{"name": "s", "value": "s6", "baseline": "score0"}]}})
-    spec = tables.table1_config(cfg, df)["tables"]["baseline"]
-    assert [(d["column"], d["type"]) for d in spec] == [
-        ("site", "categorical"), ("prior", "continuous"), ("score0", "continuous")]
+               "stratification_factors": ["site"], "covariates": ["prior"],
+               "subgroups": [{"name": "site", "label": "Recruiting site", "column": "site"}],
+               "outcomes": {"continuous": [{"name": "s", "value": "s6", "baseline": "score0"}]}})
+    assert cfg["table1"]["variables"] is None
+    spec = tables.baseline_spec(cfg, df)
+    assert [(d["column"], d["label"], d["type"]) for d in spec] == [
+        ("site", "Recruiting site", "categorical"), ("prior", "prior", "continuous"),
+        ("score0", "score0", "continuous")]
     assert spec[2]["dp"] == 2
+    t = tables.table1(df, cfg)
+    assert t["Characteristic"].tolist()[0] == "Recruiting site, n (%)"
+    assert not any(c.startswith(("age", "Age", "sex", "Sex")) for c in t["Characteristic"])
+
+
+def test_no_wave_variable_list_in_the_library():
+    """Issue 11, item 2: WAVE's Table 1 list lives in config/config.yaml, nowhere else."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    for p in [*(root / "scripts").rglob("*.py"), *(root / "workflow" / "schemas").glob("*.yaml")]:
+        text = p.read_text(encoding="utf-8")
+        assert "x-table1" not in text and "Usual weekly working hours" not in text, p

@@ -13,9 +13,10 @@ rule survival:
         zph_residuals="results/tables/survival/{outcome}_zph_residuals.csv",
         summary=report(
             "results/tables/survival/{outcome}_summary.csv",
-            caption="../report/survival_table.rst",
-            category="Tables",
-            subcategory="Survival",
+            caption="../report/survival_summary_csv.rst",
+            category="Downloads",
+            subcategory="Survival summaries",
+            labels={"file": "{outcome}_summary.csv", "format": "CSV"},
         ),
     log:
         "results/logs/survival_{outcome}.log",

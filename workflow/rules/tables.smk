@@ -25,7 +25,9 @@ rule combine_estimates:
         estimates=report(
             "results/tables/estimates.csv",
             caption="../report/estimates.rst",
-            category="Tables",
+            category="Downloads",
+            subcategory="All estimates",
+            labels={"file": "estimates.csv", "format": "CSV"},
         ),
     log:
         "results/logs/combine_estimates.log",
@@ -43,7 +45,7 @@ rule presentation_tables:
         estimates="results/tables/estimates.csv",
         lib=lib("make_tables"),
     output:
-        **reported("Tables", presentation_tables(), TABLE_FORMATS),
+        **reported_tables(presentation_tables(), TABLE_FORMATS),
     log:
         "results/logs/presentation_tables.log",
     benchmark:
@@ -55,3 +57,24 @@ rule presentation_tables:
         tables_wanted=list(presentation_tables()),
     script:
         "../../scripts/make_tables.py"
+
+
+# HTML views of the data queries and the CONSORT counts, for the report (their CSVs are under
+# Downloads).
+rule data_tables:
+    input:
+        **{k: f"results/data/{k}.csv" for k in data_tables()},
+        lib=lib("make_data_tables"),
+    output:
+        **{
+            k: report(f"{stem}.html", caption=cap, category="Tables", subcategory=sub)
+            for k, (stem, cap, sub) in data_tables().items()
+        },
+    log:
+        "results/logs/data_tables.log",
+    conda:
+        ENV
+    params:
+        **sap_params("data_tables"),
+    script:
+        "../../scripts/make_data_tables.py"
