@@ -33,7 +33,7 @@ def main(smk):
                                           outcome=cfg["outcomes"]["time_to_event"][0]["name"],
                                           overall_analysis="cox_adjusted"),
             cfg, measure="HR", favours=figures.favours_labels(cfg, tte[0]["better"] if tte else None)),
-        "days_off": lambda: figures.days_off_distribution(df, cfg),
+        "count_distribution": lambda: figures.days_off_distribution(df, cfg),
     }
     for key in wanted:
         fig, _ = draw[key]()
