@@ -115,7 +115,8 @@ def file_text(name: str, data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-_DATA_URI = re.compile(r"data:([\w/+.-]+)(?:;charset=[\w-]+)?(;base64)?,([A-Za-z0-9+/=%._~!$&'()*-]+)")
+_DATA_URI = re.compile(r"data:([\w/+.-]+)((?:;[\w-]+=[^;,\"']*)*)(;base64)?,"
+                       r"([A-Za-z0-9+/=%._~!$&()*-]+)")
 
 
 def report_texts(report: Path) -> dict:
@@ -124,7 +125,8 @@ def report_texts(report: Path) -> dict:
     page = report.read_text(encoding="utf-8", errors="replace")
     parts = {}
     for i, m in enumerate(_DATA_URI.finditer(page)):
-        mime, b64, payload = m.groups()
+        mime, params, b64, payload = m.groups()
+        name = re.search(r";filename=([^;]+)", params or "")
         try:
             data = base64.b64decode(payload) if b64 else urllib.parse.unquote_to_bytes(payload)
         except ValueError:
@@ -132,7 +134,9 @@ def report_texts(report: Path) -> dict:
         ext = {"application/pdf": ".pdf", "image/png": ".png", "image/svg+xml": ".svg",
                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
                }.get(mime, ".txt")
-        parts[f"report.html[{i}:{mime}]"] = file_text(f"x{ext}", data)
+        if name:
+            ext = Path(name.group(1)).suffix or ext
+        parts[f"report.html[{i}:{name.group(1) if name else mime}]"] = file_text(f"x{ext}", data)
     parts["report.html"] = _DATA_URI.sub("", page)
     return parts
 

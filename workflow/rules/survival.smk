@@ -15,7 +15,7 @@ rule survival:
             "results/tables/survival/{outcome}_summary.csv",
             caption="../report/survival_summary_csv.rst",
             category="Downloads",
-            subcategory="Survival summaries",
+            subcategory="Survival summaries by outcome",
             labels={"file": "{outcome}_summary.csv", "format": "CSV"},
         ),
     log:
