@@ -1,4 +1,5 @@
-"""Distribution of days off work over follow-up: one histogram panel per arm.
+"""Distribution of the count outcome (e.g. days off work over follow-up): one histogram panel
+per arm.
 
 Only descriptive binning is computed here (``numpy.histogram``), with the mean,
 SD and median of each arm printed in its panel.
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Mapping
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
@@ -17,11 +19,20 @@ from rtw.report.figure_common import check_arms, pyplot, styled, thinned_tick_la
 
 def _histogram_edges(x: pd.Series, count_cfg: Mapping, config: Mapping,
                      bin_days: int) -> np.ndarray:
-    """Bin edges ``0, w, 2w, ...`` up to the window end (``exposure_days``, else
-    ``trial.followup_days``, else the largest value; never below the largest value)."""
-    end = float(count_cfg["exposure_days"] or config["trial"]["followup_days"])
-    end = max(end, float(np.nanmax(x)) if x.notna().any() else end)
-    edges = np.arange(0, end + bin_days, bin_days, dtype=float)
+    """Bin edges.  A count over a window of days (``exposure_days`` a number): ``0, w, 2w, ...``
+    (``w = bin_days``) up to the window end (never below the largest value).  Any other count:
+    up to about 25 bins of a round width (1, 2, 5, 10, ...) up to the largest value."""
+    top = float(np.nanmax(x)) if x.notna().any() else 0.0
+    window = count_cfg["exposure_days"]
+    if isinstance(window, (int, float)) and not isinstance(window, bool):
+        end, width = max(float(window), top), float(bin_days)
+    else:
+        end = max(top, 1.0)
+        width = next(w * 10.0 ** k for k in range(0, 12) for w in (1, 2, 5)
+                     if end / (w * 10.0 ** k) <= 25)
+        end = width * np.ceil((end + 1e-9) / width) if top % width == 0 else end
+    edges = np.arange(0, end + width, width, dtype=float)
+    edges = edges[edges <= end + 1e-9] if edges[-1] > end + width / 2 else edges
     if edges[-1] < end:
         edges = np.append(edges, end)
     return edges
@@ -55,10 +66,14 @@ def _draw_days_off_panel(ax, arm: str, st, values: pd.Series, edges: np.ndarray)
     return bins_rows, summary
 
 
-def _days_axis(ax, edges: np.ndarray, label: str) -> None:
-    """Days axis of the bottom panel: ticks every 28 days, plus the end when 14 or more past."""
+def _days_axis(ax, edges: np.ndarray, label: str, days: bool) -> None:
+    """Axis of the bottom panel: a window of days has ticks every 28 days (plus the end when
+    14 or more past); other counts round integer ticks."""
     ax.set_xlabel(label)
     ax.set_xlim(0, edges[-1])
+    if not days:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=8, integer=True))
+        return
     ticks = list(np.arange(0, edges[-1] + 1e-9, 28.0))
     if edges[-1] - ticks[-1] >= 14:
         ticks.append(float(edges[-1]))
@@ -111,7 +126,9 @@ def days_off_distribution(df: pd.DataFrame, config: Mapping, *, value: str | Non
                                              edges)
         bins_rows += rows
         summ.append(summary)
-    _days_axis(axes[-1, 0], edges, f"{count_cfg['label']}")
+    window = count_cfg["exposure_days"]
+    _days_axis(axes[-1, 0], edges, f"{count_cfg['label']}",
+               isinstance(window, (int, float)) and not isinstance(window, bool))
     handles = [matplotlib.lines.Line2D([], [], color="black", lw=0.8, linestyle="--", label="Mean"),
                matplotlib.lines.Line2D([], [], color="black", lw=0.8, linestyle=":", label="Median")]
     fig.legend(handles=handles, loc="upper center", ncol=2, bbox_to_anchor=(0.5, 1.0))
