@@ -144,7 +144,7 @@ def test_report_renders_in_headless_chromium_without_console_errors(report, tmp_
             b.open(report.resolve().as_uri(), settle=1)
             assert b.eval(CLICK.format("Downloads"), settle=0.3)
             assert b.eval(CLICK.format(page), settle=0.3), f"no Downloads page {page!r}"
-            links = b.eval("Object.fromEntries([...document.querySelectorAll('a[download]')]"
+            links = b.eval("Object.fromEntries([...document.querySelectorAll('a[download][iconname=eye]')]"
                            ".map(a => [a.getAttribute('download'), a.href.slice(0, 5)]))")
             assert sorted(links) == sorted(files), (page, links)
             assert set(links.values()) == {"data:"}, (page, links)
