@@ -35,7 +35,7 @@ def consort_table(consort: pd.DataFrame, config: Mapping) -> pd.DataFrame:
     n.  Stage words as the diagram's (:data:`rtw.report.consort.STAGE_TEXT`), arms by their
     names, reasons as the diagram shows them (config ``figures.consort_reason_labels``)."""
     names = arm_names(config)
-    labels = (config.get("figures") or {}).get("consort_reason_labels") or {}
+    labels = config["figures"]["consort_reason_labels"]
     df = consort.copy()
     if "stage_order" in df.columns:
         df = df.sort_values("stage_order", kind="mergesort")

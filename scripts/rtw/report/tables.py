@@ -171,7 +171,7 @@ def default_table1_variables(config: Mapping, df: pd.DataFrame) -> list[dict]:
     cols = list(config["stratification_factors"]) + list(config["covariates"])
     cols += [o["baseline"] for o in ([outcomes["count"]] if outcomes["count"] else [])
              + list(outcomes["continuous"]) + list(outcomes["binary"])]
-    labels = {sg["column"]: sg.get("label") or sg["name"] for sg in config["subgroups"]}
+    labels = {sg["column"]: sg["label"] if "label" in sg else sg["name"] for sg in config["subgroups"]}
     spec = []
     for c in dict.fromkeys(cols):
         if not c or c not in df.columns:
