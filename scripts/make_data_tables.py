@@ -1,5 +1,5 @@
 """Entry script (rule data_tables): the data queries and, from raw exports, the CONSORT counts
-as HTML tables for the report."""
+as tables for the report (HTML and CSV)."""
 from rtw.core.entry import run, sap
 
 
@@ -17,14 +17,14 @@ def main(smk):
                         title="Data queries",
                         footnote="Every value cleaning or the import could not take as it was, "
                                  "with the action taken; row as a spreadsheet shows it.",
-                        formats=("html",))
+                        formats=("html", "csv"))
     if "consort" in out:
         consort = pd.read_csv(smk.input.consort, dtype={"arm": str, "reason": str, "stage": str})
         writers.write_table(data_tables.consort_table(consort, cfg),
                             Path(out["consort"]).with_suffix(""),
                             title="CONSORT 2010 flow: participants at each stage",
                             footnote="The counts of the CONSORT flow diagram.",
-                            formats=("html",))
+                            formats=("html", "csv"))
 
 
 run(main, snakemake)  # noqa: F821

@@ -523,7 +523,7 @@ def all_outputs():
             for f in ("parquet", "csv")
         ]
     out += output_files()
-    out += [f"{s}.html" for s, *_ in data_tables().values()]
+    out += [f"{s}.{f}" for s, *_ in data_tables().values() for f in ("html", "csv")]
     out += long_outputs()
     if CFG["simulation"]["enabled"]:  # power simulation (simulation.smk, issue 6)
         out += [

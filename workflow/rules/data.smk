@@ -36,8 +36,8 @@ if SOURCE in ("synthetic", "raw"):
         output:
             analysis="results/data/analysis.parquet",
             analysis_csv="results/data/analysis.csv",
-            queries=downloadable("results/data/queries.csv", "Data queries"),
-            consort=downloadable("results/data/consort.csv", "CONSORT flow"),
+            queries="results/data/queries.csv",
+            consort="results/data/consort.csv",
             clean=directory("results/data/clean"),
             work_status="results/data/work_status.parquet",
             work_status_csv="results/data/work_status.csv",
@@ -64,7 +64,7 @@ else:
         output:
             analysis="results/data/analysis.parquet",
             analysis_csv="results/data/analysis.csv",
-            queries=downloadable("results/data/queries.csv", "Data queries"),
+            queries="results/data/queries.csv",
         log:
             "results/logs/import_table.log",
         conda:

@@ -59,8 +59,9 @@ rule presentation_tables:
         "../../scripts/make_tables.py"
 
 
-# HTML views of the data queries and the CONSORT counts, for the report (their CSVs are under
-# Downloads).
+# The data queries and the CONSORT counts as tables for the report: HTML under Tables, CSV under
+# Downloads (written here, from the analysis config, so the report shows no job of the data
+# step and, in blinded mode, no true arm label).
 rule data_tables:
     input:
         **{k: f"results/data/{k}.csv" for k in data_tables()},
@@ -68,6 +69,10 @@ rule data_tables:
     output:
         **{
             k: report(f"{stem}.html", caption=cap, category="Tables", subcategory=sub)
+            for k, (stem, cap, sub) in data_tables().items()
+        },
+        **{
+            f"{k}_csv": downloadable(f"{stem}.csv", sub)
             for k, (stem, cap, sub) in data_tables().items()
         },
     log:
