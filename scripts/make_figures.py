@@ -1,15 +1,7 @@
 """Entry script (rule trial_figures): CONSORT diagram, forest plots (primary with sensitivity
-analyses; subgroups) and the distribution of days off (PNG + PDF); only those in
+analyses; subgroups) and the distribution of the count outcome (PNG + PDF); only those in
 ``params.figures_wanted``."""
 from rtw.core.entry import run, sap
-
-
-def _favours_tte(figures, cfg):
-    """'Favours' labels of the hazard-ratio forest plot from the outcome's ``better``."""
-    better = cfg["outcomes"]["time_to_event"][0]["better"]
-    if better is None:
-        return None
-    return figures.favours_labels(cfg, lower_favours_intervention=better == "lower")
 
 
 def main(smk):
@@ -25,21 +17,23 @@ def main(smk):
     wanted = list(smk.params.figures_wanted)
     est = read_estimates(smk.input.estimates)
     df = pd.read_parquet(smk.input.analysis)
+    count = cfg["outcomes"]["count"] or {"better": None}
+    tte = cfg["outcomes"]["time_to_event"]
     draw = {
         "consort": lambda: figures.consort_diagram(
             pd.read_csv(smk.input.consort, dtype={"arm": str, "reason": str, "stage": str}), cfg),
         "forest_primary": lambda: figures.forest_plot(
             figures.forest_rows_primary(est, cfg), cfg, measure="IRR",
-            favours=figures.favours_labels(cfg)),
+            favours=figures.favours_labels(cfg, count["better"])),
         "forest_subgroups": lambda: figures.forest_plot(
             figures.forest_rows_subgroups(est, cfg), cfg, measure="IRR",
-            favours=figures.favours_labels(cfg)),
+            favours=figures.favours_labels(cfg, count["better"])),
         "forest_subgroups_tte": lambda: figures.forest_plot(
             figures.forest_rows_subgroups(est, cfg, analysis="subgroup_cox",
                                           outcome=cfg["outcomes"]["time_to_event"][0]["name"],
                                           overall_analysis="cox_adjusted"),
-            cfg, measure="HR", favours=_favours_tte(figures, cfg)),
-        "days_off": lambda: figures.days_off_distribution(df, cfg),
+            cfg, measure="HR", favours=figures.favours_labels(cfg, tte[0]["better"] if tte else None)),
+        "count_distribution": lambda: figures.days_off_distribution(df, cfg),
     }
     for key in wanted:
         fig, _ = draw[key]()

@@ -17,7 +17,7 @@ def main(smk):
     est = read_estimates(smk.input.estimates)
     df = pd.read_parquet(smk.input.analysis)
     build = {
-        "table1": lambda: tables.table1(df, tables.table1_config(cfg, df)),
+        "table1": lambda: tables.table1(df, cfg),
         "primary": lambda: tables.primary_table(est, df, cfg),
         "secondary": lambda: tables.secondary_table(est, cfg, df),
         "survival": lambda: tables.survival_table(est, cfg),

@@ -73,7 +73,7 @@ def _figures(df, cfg, est, surv, out) -> list[Path]:
 
 def _tables(df, cfg, est, out) -> list[Path]:
     files = []
-    build = {"table1": lambda: tables.table1(df, tables.table1_config(cfg, df))}
+    build = {"table1": lambda: tables.table1(df, cfg)}
     if cfg["outcomes"]["count"]:
         build["primary"] = lambda: tables.primary_table(est, df, cfg)
     build["secondary"] = lambda: tables.secondary_table(est, cfg, df)

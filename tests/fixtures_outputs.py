@@ -7,12 +7,19 @@ data layer or the estimators.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from helpers import sap
 
 CONTROL, INTERVENTION = "usual_care", "vocational_advice"
+# WAVE's Table 1 variables, as config/config.yaml lists them, those analysis_df has
+WAVE_TABLE1 = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml")
+                             .read_text(encoding="utf-8"))["table1"]
+WAVE_TABLE1["variables"] = [v for v in WAVE_TABLE1["variables"] if v["column"] in (
+    "age", "sex", "job_type", "condition_group", "days_off_before", "eq5d_index_bl")]
 
 CONFIG = sap({
     "trial": {
@@ -35,7 +42,8 @@ CONFIG = sap({
              "time": "srtw_time", "event": "srtw_event", "event_value": 1, "tau": 182},
         ],
         "count": {"name": "days_off", "label": "Days off work over 6 months",
-                  "value": "days_off_6m", "baseline": "days_off_before", "exposure_days": 182},
+                  "value": "days_off_6m", "baseline": "days_off_before", "exposure_days": 182,
+                  "unit": "days off work", "better": "lower"},
         "continuous": [
             {"name": "eq5d_6m", "label": "EQ-5D-5L index, 6 months", "value": "eq5d_index_6m",
              "baseline": "eq5d_index_bl"},
@@ -46,6 +54,7 @@ CONFIG = sap({
         {"name": "condition_group", "label": "Health condition group", "column": "condition_group"},
         {"name": "sex", "label": "Sex", "column": "sex"},
     ],
+    "table1": WAVE_TABLE1,
     "survival": {"proportions_at_days": [42, 84, 182],
                  "at_risk_days": [0, 28, 56, 84, 112, 140, 168, 182]},
 })

@@ -87,7 +87,7 @@ def test_blinded_outputs_leak_no_label(tmp_path):
         style.save_figure(figures.km_plot(curves, at_risk, bcfg, "first_rtw")[0], tmp_path / "km",
                           svg=True)
         style.save_figure(figures.forest_plot(figures.forest_rows_primary(est, bcfg), bcfg,
-                                              favours=figures.favours_labels(bcfg))[0],
+                                              favours=figures.favours_labels(bcfg, "lower"))[0],
                           tmp_path / "forest", svg=True)
         style.save_figure(figures.days_off_distribution(df, bcfg)[0], tmp_path / "days", svg=True)
     tables.write_table(tables.table1(df, bcfg), tmp_path / "table1")

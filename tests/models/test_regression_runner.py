@@ -91,9 +91,10 @@ def test_sensitivity_writes_every_analysis(small, config):
     assert pr["std_error"] == pytest.approx(ref("counts.csv", "poisson_small", "se_vcovCL", "arm")[0], rel=1e-6)
     assert _row(out, "mi_nb")["population"] == "mi"
     assert _row(out, "nb_per_protocol")["population"] == "pp"
-    deltas = config["regression"]["tipping_point_deltas"]
+    deltas = config["outcomes"]["count"]["tipping_point_deltas"]
     tp = out[(out["analysis"] == "tipping_point") & out["term"].str.startswith("delta=")]
     assert len(tp) == 2 * len(deltas)
+    assert tp["note"].str.contains("days off work added to imputed").all()
     assert len(out[out["term"].str.startswith("tipping_delta")]) == 2
     cace = _row(out, "cace")
     assert cace["std_error"] == pytest.approx(
@@ -235,3 +236,14 @@ def test_unestimable_arm_effect_gives_nan_row_with_reason(small, config, caplog)
     assert np.isnan(r["estimate"]) and "not estimable" in r["note"]
     assert np.isnan(b["estimate"]) and "not estimable" in b["note"]
     assert "not estimated" in caplog.text
+
+
+def test_tipping_point_deltas_default_to_multiples_of_the_outcome_sd(config):
+    """Issue 11, item 2: without configured deltas the tipping-point grid is on the outcome's
+    own scale: tipping_point_sd_multiples x SD of the observed outcome (3 significant digits)."""
+    spec = dict(config["outcomes"]["count"], tipping_point_deltas=None,
+                tipping_point_sd_multiples=[-1, -0.5, 0, 0.5, 1])
+    y = pd.Series([0.0, 1, 2, 3, np.nan, 4])          # SD 1.5811...
+    assert R.tipping_point_deltas(spec, y) == [-1.58, -0.791, 0.0, 0.791, 1.58]
+    assert R.tipping_point_deltas(dict(spec, tipping_point_deltas=[0, 2]), y) == [0.0, 2.0]
+    assert R.tipping_point_deltas(spec, pd.Series([3.0, 3.0])) == [0.0]

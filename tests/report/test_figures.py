@@ -180,7 +180,7 @@ def test_forest_primary_points_equal_estimates():
     est = F.estimates()
     rows = figures.forest_rows_primary(est, cfg)
     assert rows["label"].iloc[0].startswith("Primary")
-    fig, drawn = figures.forest_plot(rows, cfg, favours=figures.favours_labels(cfg))
+    fig, drawn = figures.forest_plot(rows, cfg, favours=figures.favours_labels(cfg, "lower"))
     (pts,) = _by_gid(fig, "points")
     e95 = est[(est["term"] == "arm") & (est["outcome"] == "days_off") & (est["conf_level"] == 0.95)]
     # CACE is a difference in mean days, not a ratio: it must not sit on the IRR axis
@@ -348,32 +348,73 @@ def test_all_figures_save_deterministically(tmp_path):
 
 
 # ------------------------------------------------------ report captions --
-CAPTIONS = ["consort", "km_first_rtw", "km_sustained_rtw", "cif", "forest_primary",
-            "forest_subgroups", "days_off", "schoenfeld", "power", "table1", "primary_table",
-            "secondary_table", "survival_table", "estimates", "queries", "workflow"]
+CAPTIONS = ["consort", "consort_table", "km", "cif", "forest_primary", "forest_subgroups",
+            "forest_subgroups_tte", "count_distribution", "schoenfeld", "power", "table1",
+            "primary_table", "secondary_table", "survival_table", "survival_summary_csv",
+            "estimates", "queries", "download", "mcf", "states", "longitudinal_table",
+            "workflow"]
+WAVE_WORDS = [r"\bSMS\b", r"(?i)vocational", r"(?i)fit note", r"(?i)days off",
+              r"(?i)employment", r"(?i)\b6 months\b", r"(?i)return(ed|ing|s)? to work",
+              r"\bRTW\b", r"(?i)usual care", r"\bWAVE\b"]
 
 
-@pytest.mark.parametrize("name", CAPTIONS)
-def test_report_captions_render_cleanly(name):
-    """Each caption renders with Jinja (as Snakemake does) and docutils, without warnings,
-    names its rule, and never hard-codes an arm label (blinded mode)."""
+def _byo_config():
+    from helpers import sap
+    """A trial that is not about work (as tests/workflow/test_any_trial_words.py runs)."""
+    return sap({
+        "data": {"source": "table", "table": "trial.csv",
+                 "columns": {"participant_id": "pid", "arm": "grp"}},
+        "trial": {"name": "BREATHE", "arms": {"control": 0, "intervention": 1}},
+        "stratification_factors": ["centre"], "covariates": ["age"],
+        "subgroups": [{"name": "smoker", "column": "smoker"}],
+        "outcomes": {
+            "time_to_event": {"name": "relapse", "label": "Time to relapse", "time": "months",
+                              "event": "status", "competing_value": 2, "time_unit": "months",
+                              "event_label": "Relapsed", "competing_label": "Died",
+                              "better": "lower"},
+            "count": {"name": "exacerbations", "label": "Exacerbations", "value": "exac",
+                      "unit": "exacerbations", "better": "lower"},
+            "continuous": [{"name": "fev1", "label": "FEV1", "value": "fev12"}],
+            "binary": [{"name": "hosp", "label": "Admitted to hospital", "value": "hosp"}],
+            "recurrent": [{"name": "flares", "label": "Flares", "table": "f.csv",
+                           "time_unit": "months"}],
+            "multistate": [{"name": "course", "label": "Course", "table": "s.csv",
+                            "states": ["a", "b"], "time_unit": "months"}]}})
+
+
+def _render_caption(name, cfg):
     from pathlib import Path
     import jinja2
-    import yaml
     from docutils.core import publish_parts
 
     repo = Path(__file__).resolve().parents[2]
     src = (repo / "workflow" / "report" / f"{name}.rst").read_text(encoding="utf-8")
-    cfg = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    oc = cfg["outcomes"]
+    outcome = (oc["recurrent"][0] if name == "mcf" else oc["multistate"][0] if name == "states"
+               else oc["time_to_event"][0])
 
-    class Smk:
+    class Smk:          # as snakemake --report renders captions (config: the analysis config)
         config = cfg
+        params = {"outcome": outcome}
         rule = "some_rule"
 
-    text = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(src).render(
-        snakemake=Smk)
+    text = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True).from_string(src).render(snakemake=Smk)
     parts = publish_parts(text, writer="html",
                           settings_overrides={"report_level": 2, "halt_level": 2})
+    return src, text, parts
+
+
+@pytest.mark.parametrize("name", CAPTIONS)
+def test_report_captions_render_cleanly(name):
+    """Each caption renders with Jinja (as Snakemake does, from the analysis config) and
+    docutils, without warnings, names its rule, and never hard-codes an arm label (blinded
+    mode)."""
+    from helpers import default_config
+    cfg = default_config()
+    cfg["outcomes"]["recurrent"] = _byo_config()["outcomes"]["recurrent"]
+    cfg["outcomes"]["multistate"] = _byo_config()["outcomes"]["multistate"]
+    src, text, parts = _render_caption(name, cfg)
     assert parts["body"].strip()
     if name != "workflow":
         assert "some_rule" in text
@@ -382,6 +423,20 @@ def test_report_captions_render_cleanly(name):
         assert label.lower() not in lower
     for label in F.CONFIG["trial"]["arms"].values():
         assert label not in src
+
+
+@pytest.mark.parametrize("name", CAPTIONS)
+def test_report_captions_of_another_trial_have_none_of_waves_words(name):
+    """Issue 11, item 2: the captions describe the run that was made, in the config's words."""
+    import re
+    _, text, parts = _render_caption(name, _byo_config())
+    found = [m.group(0) for p in WAVE_WORDS for m in re.finditer(p, text)]
+    assert not found, f"{name}: {found}\n{text}"
+    if name == "workflow":
+        assert "Trial analysis: BREATHE" in text and "bring-your-own analysis table" in text
+        assert "raw exports" not in text
+    if name == "forest_primary":
+        assert "fewer exacerbations" in " ".join(text.split()) and "favours it" in text
 
 
 def test_forest_draws_every_conf_level_thin_and_thick():

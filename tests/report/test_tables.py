@@ -49,12 +49,13 @@ def test_table1_counts_and_formatting():
 
 def test_table1_config_list_levels_and_errors():
     cfg = F.config()
-    cfg["tables"] = with_defaults("tables", {"baseline": [
+    cfg["table1"] = with_defaults("table1", {"variables": [
         {"column": "sex", "label": "Sex", "type": "categorical",
          "levels": {"male": "Men", "female": "Women"}},
         {"column": "days_off_before", "label": "Prior days off", "type": "continuous",
          "summary": "median_iqr", "dp": 0},
-    ], "show_missing": "always"})
+    ]})
+    cfg["tables"] = with_defaults("tables", {"show_missing": "always"})
     df = F.analysis_df()
     t = tables.table1(df, cfg)
     assert t["Characteristic"].tolist() == ["Sex, n (%)", "  Men", "  Women", "  Missing, n",
@@ -63,7 +64,7 @@ def test_table1_config_list_levels_and_errors():
     bad.loc[0, "arm"] = "placebo"
     with pytest.raises(ValueError, match="placebo"):
         tables.table1(bad, cfg)
-    cfg["tables"]["baseline"][0]["levels"] = ["male"]
+    cfg["table1"]["variables"][0]["levels"] = ["male"]
     with pytest.raises(ValueError, match="female"):
         tables.table1(df, cfg)
 
@@ -73,13 +74,15 @@ def test_primary_table():
     cfg = F.config()
     df = F.analysis_df()
     t = tables.primary_table(F.estimates(), df, cfg)
-    # issue 11 item 4: differences (the CACE) get their own column, not the IRR column
+    # issue 11 item 4: differences (the CACE) get their own column, not the IRR column, headed
+    # with the outcome's unit (config outcomes.count.unit)
+    assert cfg["outcomes"]["count"]["unit"] == "days off work"
     assert list(t.columns) == ["Outcome / analysis", "Usual care", "Vocational advice", "IRR",
-                               "Difference", "95% CI", "80% CI", "p", "n"]
+                               "Difference, days off work", "95% CI", "80% CI", "p", "n"]
     r = _row(t, "  Primary: negative binomial, ITT")
     assert (r["IRR"], r["95% CI"], r["80% CI"], r["p"]) == ("0.91", "0.55 to 1.51",
                                                            "0.65 to 1.28", "0.724")
-    assert r["Difference"] == ""
+    assert r["Difference, days off work"] == ""
     x = df.loc[df["arm"] == F.INTERVENTION, "days_off_6m"]
     assert _row(t, "  Mean (SD)")["Vocational advice"] == f"{x.mean():.1f} ({x.std():.1f})"
     assert _row(t, "  With outcome, n")["Vocational advice"] == str(x.notna().sum())
@@ -91,7 +94,7 @@ def test_primary_table():
         "Difference in means, intervention vs control") < labels.index(
         "  Complier average causal effect (IV), days")
     cace = _row(t, "  Complier average causal effect (IV), days")
-    assert cace["IRR"] == "" and cace["Difference"] == "0.86"
+    assert cace["IRR"] == "" and cace["Difference, days off work"] == "0.86"
 
 
 def test_secondary_table():
@@ -130,18 +133,24 @@ def test_survival_table():
     assert "Time to sustained return to work" not in t["Measure"].tolist()
 
 
-def test_table1_config_falls_back_to_config_columns_for_own_tables():
-    """A bring-your-own table without the default baseline variables gets Table 1 rows for
-    the config's stratification factors, covariates and outcome baselines."""
+def test_table1_variables_default_to_the_trials_factors_covariates_and_baselines():
+    """Issue 11, item 2: without config table1.variables, Table 1 lists the stratification
+    factors, covariates and outcome baselines (whatever other columns the data hold, e.g. a
+    column named like one of WAVE's), labelled by a subgroup's label where one exists."""
     import pandas as pd
     df = pd.DataFrame({"arm": ["x", "y", "x", "y"], "site": ["a", "b", "a", "b"],
-                       "prior": [10.0, 20.0, 30.0, 40.0], "score0": [0.1, 0.5, 0.9, 0.3]})
+                       "prior": [10.0, 20.0, 30.0, 40.0], "score0": [0.1, 0.5, 0.9, 0.3],
+                       "age": [30, 40, 50, 60], "sex": ["f", "m", "f", "m"],
+                       "s6": [0.2, 0.4, 0.6, 0.8]})
     cfg = sap({"trial": {"arms": {"control": "x", "intervention": "y"}},
-           "stratification_factors": ["site"], "covariates": ["prior"],
-           "outcomes": {"continuous": [{"name": "s", "value": "s6", "baseline": "score0"}]}})
-    spec = tables.table1_config(cfg, df)["tables"]["baseline"]
-    assert [(d["column"], d["type"]) for d in spec] == [
-        ("site", "categorical"), ("prior", "continuous"), ("score0", "continuous")]
+               "stratification_factors": ["site"], "covariates": ["prior"],
+               "subgroups": [{"name": "site", "label": "Recruiting site", "column": "site"}],
+               "outcomes": {"continuous": [{"name": "s", "value": "s6", "baseline": "score0"}]}})
+    assert cfg["table1"]["variables"] is None
+    spec = tables.baseline_spec(cfg, df)
+    assert [(d["column"], d["label"], d["type"]) for d in spec] == [
+        ("site", "Recruiting site", "categorical"), ("prior", "prior", "continuous"),
+        ("score0", "score0", "continuous")]
     assert spec[2]["dp"] == 2
 
 

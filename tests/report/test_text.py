@@ -17,7 +17,7 @@ def test_default_wave_config_makes_every_table_and_figure():
     cfg = default_config()
     assert table_keys(cfg) == ["table1", "primary", "secondary", "survival"]
     assert trial_figure_keys(cfg) == ["consort", "forest_primary", "forest_subgroups",
-                                      "forest_subgroups_tte", "days_off"]
+                                      "forest_subgroups_tte", "count_distribution"]
     tte = cfg["outcomes"]["time_to_event"][0]
     assert survival_figure_keys(tte) == ["km", "cif", "schoenfeld"]
 
@@ -36,7 +36,7 @@ def test_count_and_binary_trial_from_raw_exports():
     cfg["data"]["source"] = "raw"
     cfg["subgroups"] = [{"name": "sex", "label": "Sex", "column": "sex"}]
     assert table_keys(cfg) == ["table1", "primary", "secondary"]
-    assert trial_figure_keys(cfg) == ["consort", "forest_primary", "forest_subgroups", "days_off"]
+    assert trial_figure_keys(cfg) == ["consort", "forest_primary", "forest_subgroups", "count_distribution"]
     texts = table_texts(cfg)
     assert texts["primary"]["title"] == "Primary outcome: GP visits"
     assert texts["primary"]["footnote"].endswith("confidence levels 95%, 80%.")

@@ -169,7 +169,7 @@ def _downstream(rules: set) -> set:
              "clean_derive": {"survival", "regression", "describe_outcomes", "presentation_tables",
                               "trial_figures", "combine_estimates", "survival_figures_first_rtw",
                               "survival_figures_sustained_rtw", "recurrent_absence_spells",
-                              "multistate_work_status"},
+                              "multistate_work_status", "data_tables"},
              "recurrent_absence_spells": {"recurrent_figures_absence_spells", "combine_estimates"},
              "multistate_work_status": {"multistate_figures_work_status", "combine_estimates"},
              "survival": {"combine_estimates", "survival_figures_first_rtw",

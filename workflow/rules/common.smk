@@ -1,4 +1,5 @@
 # Input functions and helpers shared by the rules (no statistics here).
+import copy
 import sys
 from pathlib import Path
 
@@ -115,12 +116,14 @@ SLICES = {
         "conf_levels",
         "outcomes",
         "survival.proportions_at_days",
+        "table1",
         "tables",
         "subgroups",
         "covariates",
         "stratification_factors",
         "cluster",
     ),
+    "data_tables": ("trial.arms", "trial.arm_names", "figures.consort_reason_labels"),
     "survival_figures": (
         "trial.arms",
         "trial.arm_names",
@@ -156,7 +159,7 @@ SLICES = {
         "trial.arm_names",
         "conf_levels",
         "tables.page_size",
-        "tables.baseline",
+        "table1",
         "subgroups",
         "outcomes.recurrent",
         "outcomes.multistate",
@@ -252,6 +255,11 @@ try:
 except ConfigError as e:
     sys.exit(str(e))
 
+
+# Captions and the report's workflow page are rendered by `snakemake --report` with
+# snakemake.config: they read the analysis config (every default filled in, the outcomes in
+# their one shape, blinded arm labels in blinded mode), not the file as written.
+config.update(copy.deepcopy(ACFG))
 
 COUNT = CFG["outcomes"]["count"]
 HAS_CONT = bool(CFG["outcomes"]["continuous"])
@@ -383,7 +391,11 @@ _TRIAL_FIGURES = {
         "forest_subgroups_tte",
         "Forest plots",
     ),
-    "days_off": ("results/figures/days_off", "days_off", "Days off"),
+    "count_distribution": (
+        "results/figures/distribution_{count}",
+        "count_distribution",
+        "Distributions",
+    ),
 }
 _TABLES = {
     "table1": ("results/tables/table1", "table1", "Table 1"),
@@ -417,9 +429,14 @@ def survival_figures(outcome):
 def trial_figures():
     """{key: (stem, caption, subcategory)} of the figures that are not per outcome."""
     figs = {}
+    count = CFG["outcomes"]["count"]
     for key in trial_figure_keys(CFG):
         stem, cap, sub = _TRIAL_FIGURES[key]
-        figs[key] = (stem, caption(cap), sub)
+        figs[key] = (
+            stem.format(count=count["name"] if count else ""),
+            caption(cap),
+            sub,
+        )
     return figs
 
 
@@ -457,6 +474,44 @@ def reported(kind, spec, formats):
     return out
 
 
+def reported_tables(spec, formats):
+    """Named outputs of presentation tables: each table's HTML view once under Tables, its
+    other formats under Downloads (one entry per format)."""
+    out = {}
+    for key, (stem, cap, sub, *_) in spec.items():
+        for f in formats:
+            if f == "html":
+                out[f"{key}_{f}"] = report(
+                    f"{stem}.{f}", caption=cap, category="Tables", subcategory=sub
+                )
+            else:
+                out[f"{key}_{f}"] = downloadable(f"{stem}.{f}", sub)
+    return out
+
+
+def downloadable(path, subcategory):
+    """``path`` in the report under Downloads (a download button, no view)."""
+    return report(
+        path,
+        caption=caption("download"),
+        category="Downloads",
+        subcategory=subcategory,
+        labels={"file": Path(path).name, "format": Path(path).suffix[1:].upper()},
+    )
+
+
+def data_tables():
+    """HTML views of the data tables for the report: {key: (stem, caption, subcategory)}."""
+    tabs = {"queries": ("results/tables/queries", caption("queries"), "Data queries")}
+    if SOURCE != "table":
+        tabs["consort"] = (
+            "results/tables/consort",
+            caption("consort_table"),
+            "CONSORT flow",
+        )
+    return tabs
+
+
 def output_files():
     """Every figure and presentation table file of the run."""
     files = []
@@ -489,6 +544,7 @@ def all_outputs():
         ]
     out += output_files()
     out += [f"results/tables/estimands.{f}" for f in TABLE_FORMATS]
+    out += [f"{s}.{f}" for s, *_ in data_tables().values() for f in ("html", "csv")]
     out += long_outputs()
     if CFG["simulation"]["enabled"]:  # power simulation (simulation.smk, issue 6)
         out += [

@@ -64,16 +64,16 @@ if any(LONG.values()):
             estimates="results/tables/estimates.csv",
             lib=lib("make_table_longitudinal"),
         output:
-            csv="results/tables/longitudinal.csv",
-            md="results/tables/longitudinal.md",
+            csv=downloadable("results/tables/longitudinal.csv", "Outcomes over time"),
+            md=downloadable("results/tables/longitudinal.md", "Outcomes over time"),
             html=report(
                 "results/tables/longitudinal.html",
                 caption="../report/longitudinal_table.rst",
                 category="Tables",
                 subcategory="Outcomes over time",
             ),
-            docx="results/tables/longitudinal.docx",
-            tex="results/tables/longitudinal.tex",
+            docx=downloadable("results/tables/longitudinal.docx", "Outcomes over time"),
+            tex=downloadable("results/tables/longitudinal.tex", "Outcomes over time"),
         log:
             "results/logs/longitudinal_table.log",
         conda:

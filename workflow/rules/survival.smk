@@ -14,9 +14,10 @@ rule survival:
         zph_smooth="results/tables/survival/{outcome}_zph_smooth.csv",
         summary=report(
             "results/tables/survival/{outcome}_summary.csv",
-            caption="../report/survival_table.rst",
-            category="Tables",
-            subcategory="Survival",
+            caption="../report/survival_summary_csv.rst",
+            category="Downloads",
+            subcategory="Survival summaries by outcome",
+            labels={"file": "{outcome}_summary.csv", "format": "CSV"},
         ),
     log:
         "results/logs/survival_{outcome}.log",

@@ -25,7 +25,9 @@ rule combine_estimates:
         estimates=report(
             "results/tables/estimates.csv",
             caption="../report/estimates.rst",
-            category="Tables",
+            category="Downloads",
+            subcategory="All estimates",
+            labels={"file": "estimates.csv", "format": "CSV"},
         ),
     log:
         "results/logs/combine_estimates.log",
@@ -43,7 +45,7 @@ rule presentation_tables:
         estimates="results/tables/estimates.csv",
         lib=lib("make_tables"),
     output:
-        **reported("Tables", presentation_tables(), TABLE_FORMATS),
+        **reported_tables(presentation_tables(), TABLE_FORMATS),
     log:
         "results/logs/presentation_tables.log",
     benchmark:
@@ -63,16 +65,16 @@ rule estimands_table:
         estimates="results/tables/estimates.csv",
         lib=lib("make_table_estimands"),
     output:
-        csv="results/tables/estimands.csv",
-        md="results/tables/estimands.md",
         html=report(
             "results/tables/estimands.html",
             caption="../report/estimands.rst",
             category="Tables",
             subcategory="Estimands",
         ),
-        docx="results/tables/estimands.docx",
-        tex="results/tables/estimands.tex",
+        csv=downloadable("results/tables/estimands.csv", "Estimands"),
+        md=downloadable("results/tables/estimands.md", "Estimands"),
+        docx=downloadable("results/tables/estimands.docx", "Estimands"),
+        tex=downloadable("results/tables/estimands.tex", "Estimands"),
     log:
         "results/logs/estimands_table.log",
     conda:
@@ -81,3 +83,29 @@ rule estimands_table:
         **sap_params("estimands_table"),
     script:
         "../../scripts/make_table_estimands.py"
+
+
+# The data queries and the CONSORT counts as tables for the report: HTML under Tables, CSV under
+# Downloads (written here, from the analysis config, so the report shows no job of the data
+# step and, in blinded mode, no true arm label).
+rule data_tables:
+    input:
+        **{k: f"results/data/{k}.csv" for k in data_tables()},
+        lib=lib("make_data_tables"),
+    output:
+        **{
+            k: report(f"{stem}.html", caption=cap, category="Tables", subcategory=sub)
+            for k, (stem, cap, sub) in data_tables().items()
+        },
+        **{
+            f"{k}_csv": downloadable(f"{stem}.csv", sub)
+            for k, (stem, cap, sub) in data_tables().items()
+        },
+    log:
+        "results/logs/data_tables.log",
+    conda:
+        ENV
+    params:
+        **sap_params("data_tables"),
+    script:
+        "../../scripts/make_data_tables.py"

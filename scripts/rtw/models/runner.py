@@ -394,7 +394,7 @@ def _count_sensitivity(analysis, df, config, spec, fixed, cluster, pnote, levels
 
 def _mi_rows(df, config, spec, fixed, cluster, pnote, seed):
     """``mi_nb``: the primary NB after multiple imputation (Rubin's rules, Barnard-Rubin df),
-    and the ``tipping_point`` rows over ``regression.tipping_point_deltas``."""
+    and the ``tipping_point`` rows over the outcome's deltas (:func:`tipping_point_deltas`)."""
     levels = _levels(config)
     reg = _reg(config)
     m, iters = int(reg["mi"]["m"]), int(reg["mi"]["iterations"])
@@ -420,7 +420,7 @@ def _mi_rows(df, config, spec, fixed, cluster, pnote, seed):
         notes = list(f.notes)
         return float(f.params["arm"]), float(V.loc["arm", "arm"]), f.df_resid, notes
 
-    deltas = [float(d) for d in reg["tipping_point_deltas"]]
+    deltas = tipping_point_deltas(spec, y)
     grid = sorted(set([0.0] + deltas))
     res = missing.mi_analyse(Dx.X, y, analyse, m=m, seed=seed, cap=cap, deltas=grid,
                              delta_rows=arm_int, iterations=iters, offset=off)
@@ -436,12 +436,26 @@ def _mi_rows(df, config, spec, fixed, cluster, pnote, seed):
                       statistic=pooled.qbar / pooled.se, p_value=pooled.p_value, n=Dx.n,
                       note=base_note)
     if deltas:
-        rows += _tipping_point_rows(res, grid, deltas, name, intervention, levels, Dx.n)
+        rows += _tipping_point_rows(res, grid, deltas, name, intervention, levels, Dx.n,
+                                    spec["unit"] or "events")
     return rows
 
 
-def _tipping_point_rows(res, grid, deltas, name, intervention, levels, n):
-    """``tipping_point`` rows: the pooled IRR for each configured delta (days added to the
+def tipping_point_deltas(spec, y) -> list[float]:
+    """The tipping-point deltas of a count outcome, on its own scale: config
+    ``tipping_point_deltas``, else ``tipping_point_sd_multiples`` times the SD of the observed
+    outcome ``y`` (both arms), each rounded to 3 significant digits."""
+    if spec["tipping_point_deltas"] is not None:
+        return [float(d) for d in spec["tipping_point_deltas"]]
+    obs = pd.to_numeric(y, errors="coerce").dropna()
+    sd = float(obs.std(ddof=1)) if len(obs) > 1 else 0.0
+    if not np.isfinite(sd) or sd <= 0:
+        return [0.0]
+    return sorted({float(f"{k * sd:.3g}") for k in spec["tipping_point_sd_multiples"]})
+
+
+def _tipping_point_rows(res, grid, deltas, name, intervention, levels, n, unit):
+    """``tipping_point`` rows: the pooled IRR for each configured delta (``unit`` added to the
     imputed intervention outcomes), then the first delta in each direction at which the
     conclusion at the first CI level changes (``missing.tipping_delta``)."""
     rows = []
@@ -454,7 +468,7 @@ def _tipping_point_rows(res, grid, deltas, name, intervention, levels, n):
         rows += make_rows("tipping_point", name, f"delta={dl}", math.exp(pl.qbar),
                           population="mi", std_error=pl.se, ci=ci, scale="log",
                           statistic=pl.qbar / pl.se, p_value=pl.p_value, n=n,
-                          note=_join(f"delta = {dl} days added to imputed {intervention} "
+                          note=_join(f"delta = {dl} {unit} added to imputed {intervention} "
                                      f"outcomes; df = {pl.df:.4g}", nts))
     tp = missing.tipping_delta({d: res[d] for d in grid if d in deltas or d == 0.0},
                                levels[0])

@@ -1,4 +1,5 @@
-"""Distribution of days off work over follow-up: one histogram panel per arm.
+"""Distribution of the count outcome (e.g. days off work over follow-up): one histogram panel
+per arm.
 
 Only descriptive binning is computed here (``numpy.histogram``), with the mean,
 SD and median of each arm printed in its panel.
@@ -10,6 +11,7 @@ from typing import Mapping
 import math
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
@@ -23,31 +25,25 @@ MAX_BINS = 60
 MAX_TICKS = 10
 
 
-def _window_end(count_cfg: Mapping, config: Mapping) -> float | None:
-    """The follow-up window of the count (``exposure_days`` when a number, else
-    ``trial.followup_days``), or None."""
-    for v in (count_cfg["exposure_days"], config["trial"]["followup_days"]):
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and v > 0:
-            return float(v)
-    return None
-
-
 def _histogram_edges(x: pd.Series, count_cfg: Mapping, config: Mapping,
                      bin_days: int) -> tuple[np.ndarray, float]:
     """Bin edges ``0, w, 2w, ...`` up to the axis end, and that end.
 
-    The end is the window (``exposure_days``, else ``trial.followup_days``) or the largest
-    value if that is larger -- unless the largest value lies beyond the robust range of
-    the data (upper fence Q3 + 3 IQR, computed from quantiles), when the axis ends at
-    the largest value within the fence (never before the window) and the values above it are counted in one
-    overflow bar (an extreme value, e.g. 10^7, bounds neither the axis nor the work).
-    ``w`` is ``bin_days``, or a multiple of it giving at most :data:`MAX_BINS` bins.
+    A count over a window of days (``exposure_days`` a number): the end is the window, or
+    the largest value if that is larger; ``w`` is ``bin_days``, or a multiple of it giving at
+    most :data:`MAX_BINS` bins.  Any other count: the end is its largest value rounded up to
+    a whole bin of a round width (1, 2, 5, 10, ...) giving about 25 bins.  Either way, when
+    the largest value lies beyond the robust range of the data (upper fence Q3 + 3 IQR,
+    from quantiles), the axis ends at the largest value within the fence (never before the
+    window) and the values above it are counted in one overflow bar, so an extreme value
+    (e.g. 10^7) bounds neither the axis nor the work.
     """
-    window = _window_end(count_cfg, config)
+    window = count_cfg["exposure_days"]
+    days = isinstance(window, (int, float)) and not isinstance(window, bool) and window > 0
     ok = x.dropna().to_numpy(float)
     ok = ok[np.isfinite(ok)]
     top = float(ok.max()) if ok.size else 0.0
-    end = window if window is not None else 0.0
+    end = float(window) if days else 0.0
     if top > end:
         q1, q3 = np.quantile(ok, [0.25, 0.75])
         fence = q3 + 3.0 * (q3 - q1)
@@ -55,10 +51,17 @@ def _histogram_edges(x: pd.Series, count_cfg: Mapping, config: Mapping,
             fence = float(np.quantile(ok, 0.99))
         inside = ok[ok <= fence]
         end = max(end, float(inside.max()) if inside.size else fence)
-    if end <= 0:
-        end = float(bin_days)
-    width = float(bin_days) * max(1, math.ceil(end / bin_days / MAX_BINS))
+    if days:
+        if end <= 0:
+            end = float(bin_days)
+        width = float(bin_days) * max(1, math.ceil(end / bin_days / MAX_BINS))
+    else:
+        end = max(end, 1.0)
+        width = next(w * 10.0 ** k for k in range(0, 12) for w in (1, 2, 5)
+                     if end / (w * 10.0 ** k) <= 25)
+        end = width * math.floor(end / width + 1.0)   # the largest value inside its bin
     edges = np.arange(0, end + width, width, dtype=float)
+    edges = edges[edges <= end + 1e-9]
     if edges[-1] < end:
         edges = np.append(edges, end)
     return edges, float(edges[-1])
@@ -103,12 +106,16 @@ def _draw_days_off_panel(ax, arm: str, st, values: pd.Series, edges: np.ndarray)
     return bins_rows, summary
 
 
-def _days_axis(ax, edges: np.ndarray, label: str, overflow: bool = False) -> None:
-    """Days axis of the bottom panel: ticks every 28 days (a multiple of 28 giving at most
-    :data:`MAX_TICKS`), plus the end when 14 or more past; room for the overflow bar."""
+def _days_axis(ax, edges: np.ndarray, label: str, days: bool, overflow: bool = False) -> None:
+    """Axis of the bottom panel: a window of days has ticks every 28 days (a multiple of 28
+    giving at most :data:`MAX_TICKS`, plus the end when 14 or more past); other counts round
+    integer ticks; room for the overflow bar."""
     ax.set_xlabel(label)
     w = float(edges[-1] - edges[-2]) if len(edges) > 1 else 1.0
     ax.set_xlim(0, edges[-1] + (w if overflow else 0.0))
+    if not days:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=8, integer=True))
+        return
     step = 28.0 * max(1, math.ceil(edges[-1] / 28.0 / MAX_TICKS))
     ticks = list(np.arange(0, edges[-1] + 1e-9, step))
     if edges[-1] - ticks[-1] >= 14:
@@ -166,7 +173,10 @@ def days_off_distribution(df: pd.DataFrame, config: Mapping, *, value: str | Non
         bins_rows += rows
         summ.append(summary)
     n_above = int((x > end).sum())
-    _days_axis(axes[-1, 0], edges, f"{count_cfg['label']}", overflow=n_above > 0)
+    window = count_cfg["exposure_days"]
+    _days_axis(axes[-1, 0], edges, f"{count_cfg['label']}",
+               isinstance(window, (int, float)) and not isinstance(window, bool),
+               overflow=n_above > 0)
     handles = [matplotlib.lines.Line2D([], [], color="black", lw=0.8, linestyle="--", label="Mean"),
                matplotlib.lines.Line2D([], [], color="black", lw=0.8, linestyle=":", label="Median")]
     fig.legend(handles=handles, loc="upper center", ncol=2, bbox_to_anchor=(0.5, 1.0))

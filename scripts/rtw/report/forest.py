@@ -14,21 +14,20 @@ from rtw.report import fmt, style
 from rtw.report.figure_common import chosen_conf_level, not_estimable_panel, pyplot, styled
 
 
-def favours_labels(config: Mapping, lower_favours_intervention: bool = True) -> tuple:
-    """``("Favours <intervention>", "Favours <control>")`` for a ratio axis (left, right).
-
-    Parameters
-    ----------
-    config : mapping
-    lower_favours_intervention : bool
-        True for days off (IRR < 1 is better with the intervention); False
-        for a hazard ratio of return to work (HR > 1 is better).
-    """
+def favours_labels(config: Mapping, better: str | None) -> tuple | None:
+    """``(left, right)`` "Favours <arm>" labels of a ratio axis, from the outcome's direction
+    of benefit (config ``better``): ``lower`` (a ratio below 1 favours the intervention, e.g.
+    fewer days off), ``higher`` (above 1 favours it, e.g. faster recovery); ``None`` (not
+    stated) gives no labels."""
+    if better is None:
+        return None
+    if better not in ("lower", "higher"):
+        raise ValueError(f"better: expected 'lower', 'higher' or null, got {better!r}")
     roles = style.arm_roles(config)
     names = style.arm_names(config)
     ctrl, intv = roles["control"], roles["intervention"]
     a, b = f"Favours {names[intv]}", f"Favours {names[ctrl]}"
-    return (a, b) if lower_favours_intervention else (b, a)
+    return (a, b) if better == "lower" else (b, a)
 
 
 def forest_rows_primary(estimates: pd.DataFrame, config: Mapping, *,
@@ -132,7 +131,7 @@ def forest_rows_subgroups(estimates: pd.DataFrame, config: Mapping, *,
     config : mapping
         ``subgroups`` (order and labels).
     analysis : str
-        ``subgroup_nb`` (days off) or ``subgroup_cox`` (RTW).
+        ``subgroup_nb`` (the count outcome) or ``subgroup_cox`` (a time-to-event outcome).
     outcome : str, optional
         Default the count outcome's name.
     conf_level : float, optional

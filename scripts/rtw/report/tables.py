@@ -10,15 +10,16 @@ byte-identical on reruns.
 
 Config
 ------
-``tables.baseline`` lists the variables of Table 1, in order::
+``table1.variables`` lists the variables of Table 1, in order::
 
-    tables:
-      baseline:
+    table1:
+      variables:
         - {column: age, label: "Age, years", type: continuous}
         - {column: sex, label: Sex, type: categorical,
            levels: {female: Female, male: Male}}     # optional: order and labels
         - {column: days_off_before, label: "Days off before randomisation",
            type: continuous, summary: median_iqr, dp: 0}
+    tables:
       digits: {ratio: 2, mean: 1, percent: 1}         # see rtw.report.fmt.DEFAULT_DIGITS
 
 Secondary outcomes (config ``outcomes.continuous``) may carry ``dp`` (means)
@@ -30,8 +31,8 @@ get 2 decimals.
 (n (%) of participants with data; ``levels`` a list or ``{value: label}``
 mapping fixing order; default the sorted values).  Missing counts are shown
 for every variable with any missing value (``tables.show_missing: always``
-shows them for every variable).  Without ``tables.baseline``,
-the derived baseline characteristics (:func:`derived_baseline_rows`) present are used.
+shows them for every variable).  Without ``table1.variables``, the trial's stratification
+factors, covariates and outcome baselines (:func:`default_table1_variables`).
 
 Estimate conventions read here (``estimates.csv``, see ``rtw.core.estimates``)
 -------------------------------------------------------------------------
@@ -159,57 +160,47 @@ def _ci_cols(config: Mapping) -> list:
 
 # ------------------------------------------------------------ Table 1 --
 def baseline_spec(config: Mapping, df: pd.DataFrame | None = None) -> list:
-    """The Table 1 variable list: config ``tables.baseline`` or the default.
-
-    Parameters
-    ----------
-    config : mapping
-    df : pandas.DataFrame, optional
-        When given and config has no list, the default list is restricted to
-        columns present in ``df``.
+    """The Table 1 variable list: config ``table1.variables``, else (null) the trial's
+    stratification factors, covariates and outcome baselines (:func:`default_table1_variables`,
+    which needs ``df``).
 
     Returns
     -------
     list of dict
+        Each with every key of a ``table1.variables`` entry (schema defaults filled in).
     """
-    spec = config["tables"]["baseline"]
-    if spec:
-        return with_defaults("tables.baseline", spec)
-    spec = derived_baseline_rows()
-    if df is not None:
-        spec = [s for s in spec if s["column"] in df.columns]
-    return with_defaults("tables.baseline", spec)
+    spec = config["table1"]["variables"]
+    if spec is None:
+        if df is None:
+            raise ValueError("table1.variables is null: the default list needs the analysis dataset")
+        spec = default_table1_variables(config, df)
+    return with_defaults("table1.variables", spec)
 
 
-def derived_baseline_rows() -> list[dict]:
-    """Table 1 rows of the baseline characteristics derivation writes from raw exports, in
-    order: the ``x-table1`` entries of ``workflow/schemas/analysis.schema.yaml``."""
-    from rtw.data.analysis_schema import load_analysis_schema
-    props = load_analysis_schema()["properties"]
-    return [{"column": col, **spec["x-table1"]} for col, spec in props.items() if "x-table1" in spec]
-
-
-def table1_config(cfg: Mapping, df: pd.DataFrame) -> dict:
-    """Config for Table 1: without ``tables.baseline`` and none of the default variables in the
-    data (a bring-your-own table), the config's covariates, stratification factors and outcome
-    baselines, numeric columns summarised as continuous, others as categorical."""
-    if baseline_spec(cfg, df):
-        return dict(cfg)
-    outcomes = cfg["outcomes"]
-    cols = list(cfg["stratification_factors"]) + covariate_names(cfg)
+def default_table1_variables(config: Mapping, df: pd.DataFrame) -> list[dict]:
+    """Table 1 rows when config ``table1.variables`` is null: the stratification factors,
+    covariates and outcome baselines (count, continuous, binary) present in ``df``, in that
+    order; numeric columns continuous (scores within [-1, 1] with 2 decimals), others
+    categorical; labelled by the subgroup label of the same column, else the column's name."""
+    outcomes = config["outcomes"]
+    cols = list(config["stratification_factors"]) + covariate_names(config)
     cols += [o["baseline"] for o in ([outcomes["count"]] if outcomes["count"] else [])
-             + list(outcomes["continuous"])]
-    cols = [c for c in dict.fromkeys(cols) if c and c in df.columns]
+             + list(outcomes["continuous"]) + list(outcomes["binary"])]
+    labels = {sg["column"]: sg["label"] if "label" in sg else sg["name"] for sg in config["subgroups"]}
     spec = []
-    for c in cols:
-        if covariate_declaration(cfg, c)["type"] == "categorical":
-            spec.append({"column": c, "label": c, "type": "categorical"})
+    for c in dict.fromkeys(cols):
+        if not c or c not in df.columns:
+            continue
+        label = labels.get(c, c)
+        if covariate_declaration(config, c)["type"] == "categorical":
+            spec.append({"column": c, "label": label, "type": "categorical"})
         elif df[c].dtype.kind in "fiu":   # scores within [-1, 1] (EQ-5D) with 2 decimals
             small = df[c].notna().any() and float(df[c].abs().max()) <= 1
-            spec.append({"column": c, "label": c, "type": "continuous", **({"dp": 2} if small else {})})
+            spec.append({"column": c, "label": label, "type": "continuous",
+                         **({"dp": 2} if small else {})})
         else:
-            spec.append({"column": c, "label": c, "type": "categorical"})
-    return {**cfg, "tables": {**cfg["tables"], "baseline": spec}}
+            spec.append({"column": c, "label": label, "type": "categorical"})
+    return spec
 
 
 def _continuous_rows(label, groups, spec, dp, show_missing) -> list:
@@ -223,7 +214,7 @@ def _continuous_rows(label, groups, spec, dp, show_missing) -> list:
             g: fmt.fmt_median_iqr(s.median(), s.quantile(0.25), s.quantile(0.75), dp)
             if s.count() else "" for g, s in groups.items()}))
     if summary not in ("both", "mean_sd", "median_iqr"):
-        raise ValueError(f"tables.baseline: unknown summary {summary!r} for {spec['column']}")
+        raise ValueError(f"table1.variables: unknown summary {summary!r} for {spec['column']}")
     n_missing = {g: int(s.isna().sum()) for g, s in groups.items()}
     if show_missing == "always" or any(n_missing.values()):
         rows.append((INDENT + "Missing, n", {g: fmt.fmt_int(v) for g, v in n_missing.items()}))
@@ -245,7 +236,7 @@ def _categorical_rows(label, groups, spec, pct_dp, show_missing) -> list:
         labels = {v: _prettify(v) for v in order}
     extra = sorted(set(present.unique()) - set(order))
     if extra:
-        raise ValueError(f"tables.baseline: column {spec['column']!r} has values {extra} "
+        raise ValueError(f"table1.variables: column {spec['column']!r} has values {extra} "
                          f"not in its levels {order}")
     rows = [(label + ", n (%)", {g: "" for g in groups})]
     for v in order:
@@ -270,7 +261,7 @@ def table1(df: pd.DataFrame, config: Mapping, *, arm_col: str = "arm",
         One row per randomised participant (the ITT population).
     config : mapping
         ``trial.arms``/``arm_names`` (columns and their order),
-        ``tables.baseline`` (variables), ``tables.digits``,
+        ``table1.variables`` (variables), ``tables.digits``,
         ``tables.show_missing`` (``if_any`` default, or ``always``).
     arm_col : str
     overall : bool
@@ -299,7 +290,7 @@ def table1(df: pd.DataFrame, config: Mapping, *, arm_col: str = "arm",
     for spec in baseline_spec(config, df):
         col = spec["column"]
         if col not in df.columns:
-            raise KeyError(f"tables.baseline: column {col!r} not in the analysis dataset")
+            raise KeyError(f"table1.variables: column {col!r} not in the analysis dataset")
         label = spec["label"] or col
         groups = {a: df.loc[df[arm_col].astype(str) == a, col] for a in arms}
         if overall:
@@ -311,7 +302,7 @@ def table1(df: pd.DataFrame, config: Mapping, *, arm_col: str = "arm",
         elif kind == "categorical":
             rows = _categorical_rows(label, groups, spec, int(dg["percent"]), show_missing)
         else:
-            raise ValueError(f"tables.baseline: type of {col!r} must be continuous or categorical, "
+            raise ValueError(f"table1.variables: type of {col!r} must be continuous or categorical, "
                              f"not {kind!r}")
         for lab, cells in rows:
             rec = {"Characteristic": lab}
@@ -352,9 +343,9 @@ class Footnotes:
 
 def variable_label(config: Mapping, column: str) -> str:
     """Display label of an analysis column (a covariate, a stratification factor, the
-    cluster): its Table 1 label (config ``tables.baseline``, else the derived baseline
-    rows), its subgroup label, else the column name itself."""
-    for spec in list(config["tables"]["baseline"] or []) + derived_baseline_rows():
+    cluster): its Table 1 label (config ``table1.variables``), its subgroup label, else the
+    column name itself."""
+    for spec in list(config["table1"]["variables"] or []):
         if spec["column"] == column and spec["label"]:
             return str(spec["label"])
     for sg in config["subgroups"]:

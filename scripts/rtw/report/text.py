@@ -75,7 +75,8 @@ def trial_figure_keys(config: Mapping) -> list[str]:
     """Figures that are not per outcome, in report order: the CONSORT diagram (raw exports
     only); with a count outcome the primary forest plot, the subgroup forest plot of its
     rate ratios (with subgroups) and its distribution; with subgroups and a time-to-event
-    outcome the subgroup forest plot of the first one's hazard ratios (``subgroup_cox``)."""
+    outcome the subgroup forest plot of the first one's hazard ratios (``subgroup_cox``).
+    ``count_distribution`` is drawn as ``distribution_<count outcome name>``."""
     keys = []
     if config["data"]["source"] != "table":
         keys.append("consort")
@@ -88,7 +89,7 @@ def trial_figure_keys(config: Mapping) -> list[str]:
     if has_subgroups and _outcomes(config)["time_to_event"]:
         keys.append("forest_subgroups_tte")
     if has_count:
-        keys.append("days_off")
+        keys.append("count_distribution")
     return keys
 
 
