@@ -499,9 +499,10 @@ def _cox_arm_summary(part: Part, model: str, fit, note: str) -> None:
                    p=float(p_two_sided(fit.coef[j] / se[j])), note=note)
 
 
-def _cox_zph_rows(part: Part, model: str, fit, model_index: int) -> pd.DataFrame | None:
-    """cox.zph rows of one model; its scaled Schoenfeld residuals in long form (None when
-    the test cannot be done)."""
+def _cox_zph_rows(part: Part, model: str, fit, model_index: int) -> dict | None:
+    """cox.zph rows of one model; its scaled Schoenfeld residuals (``model``, ``terms``,
+    ``time``, ``transformed_time`` and the events x terms ``residual`` matrix) for the long
+    table (None when the test cannot be done)."""
     try:
         zph = cox_zph(fit, transform="km")
     except Exception as exc:  # noqa: BLE001
@@ -515,31 +516,36 @@ def _cox_zph_rows(part: Part, model: str, fit, model_index: int) -> pd.DataFrame
                  note=f"model={model}; chi-square, df={int(r.df)}; transform=km (R cox.zph)")
     res = zph.residuals
     tcols = list(fit.terms.keys())
-    long = res.melt(id_vars=["time", "transformed_time"], value_vars=tcols,
-                    var_name="term", value_name="residual")
-    long["_k"] = np.tile(np.arange(len(res)), len(tcols))
-    long["_m"] = model_index
-    long.insert(0, "model", model)
-    long.insert(0, "outcome", part.prep.name)
-    return long
+    return {"model": model, "terms": tcols, "time": res["time"].to_numpy(float),
+            "transformed_time": res["transformed_time"].to_numpy(float),
+            "residual": res[tcols].to_numpy(float)}
 
 
-def _zph_table(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Residuals of every model: by model, then term (first-seen order), then event."""
-    if not frames:
+def _zph_table(outcome: str, models: list[dict]) -> pd.DataFrame:
+    """Residuals of every model in long form: by model, then term (first-seen order over
+    the models), then event.  Built column by column from the per-model arrays (no melt,
+    no sort of the long frame); ``outcome``, ``model`` and ``term`` are categorical (the
+    CSV text is the same, the frame holds codes instead of ~n x terms x models strings)."""
+    if not models:
         return pd.DataFrame(columns=ZPH_COLUMNS)
-    # each frame is one model, term-major in its own term order (melt), events in order:
-    # the term order is decided on the few terms, not on the long columns
-    terms = [list(dict.fromkeys(f["term"].unique())) for f in frames]
-    rank = {t: i for i, t in enumerate(dict.fromkeys(t for ts in terms for t in ts))}
-    pieces = []
-    for f, ts in zip(frames, terms):
-        f = f[ZPH_COLUMNS]
-        if [rank[t] for t in ts] != sorted(rank[t] for t in ts):
-            f = f.take(np.lexsort((np.tile(np.arange(len(f) // len(ts)), len(ts)),
-                                   f["term"].map(rank).to_numpy())))
-        pieces.append(f)
-    return pd.concat(pieces, ignore_index=True)
+    rank = {t: i for i, t in enumerate(dict.fromkeys(t for m in models for t in m["terms"]))}
+    model_names = list(dict.fromkeys(m["model"] for m in models))
+    mcode, tcode, times, ttimes, resid = [], [], [], [], []
+    for m in models:
+        k = len(m["time"])
+        cols = sorted(range(len(m["terms"])), key=lambda j: rank[m["terms"][j]])
+        mcode.append(np.full(k * len(cols), model_names.index(m["model"]), dtype=np.int16))
+        tcode.append(np.repeat(np.array([rank[m["terms"][j]] for j in cols], dtype=np.int16), k))
+        times.append(np.tile(m["time"], len(cols)))
+        ttimes.append(np.tile(m["transformed_time"], len(cols)))
+        resid.append(m["residual"][:, cols].T.ravel())
+    mcode, tcode = np.concatenate(mcode), np.concatenate(tcode)
+    return pd.DataFrame({
+        "outcome": pd.Categorical.from_codes(np.zeros(mcode.size, dtype=np.int8), [outcome]),
+        "model": pd.Categorical.from_codes(mcode, model_names),
+        "term": pd.Categorical.from_codes(tcode, list(rank)),
+        "time": np.concatenate(times), "transformed_time": np.concatenate(ttimes),
+        "residual": np.concatenate(resid)})
 
 
 def cox_analyses(prep: SurvivalData) -> Part:
@@ -547,7 +553,7 @@ def cox_analyses(prep: SurvivalData) -> Part:
     ``cox_stratified`` (baseline hazard by ``strata``) with their global tests and
     cox.zph; table ``zph_residuals``."""
     part = Part(prep)
-    frames: list[pd.DataFrame] = []
+    frames: list[dict] = []
     models = _cox_models(prep)
     if prep.two_arms and prep.no_events:
         for model, *_ in models:
@@ -568,7 +574,7 @@ def cox_analyses(prep: SurvivalData) -> Part:
             residuals = _cox_zph_rows(part, model, fit, len(frames))
             if residuals is not None:
                 frames.append(residuals)
-    part.tables["zph_residuals"] = _zph_table(frames)
+    part.tables["zph_residuals"] = _zph_table(prep.name, frames)
     return part
 
 
