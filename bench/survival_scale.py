@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import importlib.util
 import json
 import os
 import platform
@@ -29,8 +30,9 @@ import yaml
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "survival_scale.md"
-sys.path.insert(0, str(HERE))
-import whole_plan as wp  # noqa: E402
+_spec = importlib.util.spec_from_file_location("whole_plan", HERE / "whole_plan.py")
+wp = importlib.util.module_from_spec(_spec)   # the table and plan config of bench/whole_plan.py
+_spec.loader.exec_module(wp)
 
 JOB = """
 import sys, pandas as pd, yaml

@@ -557,13 +557,25 @@ def _floats_as_text(df: pd.DataFrame, float_format: str) -> pd.DataFrame:
     return df if out is None else out
 
 
+_CSV_CHUNK_ROWS = 1_000_000      # rows formatted and written at a time (bounds the text arrays)
+
+
 def atomic_write_csv(df: pd.DataFrame, path, float_format: str | None = "%.10g") -> None:
     """CSV with LF line ends, no index, fixed float format; atomic.  Float columns are
-    formatted once per distinct value (:func:`_floats_as_text`, the same bytes)."""
-    if isinstance(float_format, str):
-        df = _floats_as_text(df, float_format)
-    _atomic(path, lambda tmp: df.to_csv(tmp, index=False, lineterminator="\n",
-                                        float_format=float_format))
+    formatted once per distinct value (:func:`_floats_as_text`), a million rows at a time
+    (the same bytes as one ``to_csv``)."""
+    if not isinstance(float_format, str):
+        _atomic(path, lambda tmp: df.to_csv(tmp, index=False, lineterminator="\n",
+                                            float_format=float_format))
+        return
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            for a in range(0, max(len(df), 1), _CSV_CHUNK_ROWS):
+                part = _floats_as_text(df.iloc[a:a + _CSV_CHUNK_ROWS], float_format)
+                part.to_csv(fh, index=False, header=a == 0, lineterminator="\n",
+                            float_format=float_format)
+    _atomic(path, write)
 
 
 def atomic_write_parquet(df: pd.DataFrame, path) -> None:
