@@ -134,8 +134,11 @@ def write(rows: list[dict], before: str | None) -> None:
         if "r" in r:
             jobs.append(("R survival analyses (survival_scale.R)", r["r"]))
         for name, d in jobs:
+            py = not name.startswith("R ")
+            zph = f"{r['zph_rows']:,}" if py else "—"
+            same = r.get("identical", "—") if py else "—"
             lines.append(f"| {r['n']:,} | {r['load']:.1f} | {name} | {f(d, 'wall')} | {f(d, 'cpu')} | "
-                         f"{f(d, 'rss')} | {r['zph_rows']:,} | {r.get('identical', '—')} |")
+                         f"{f(d, 'rss')} | {zph} | {same} |")
     for r in rows:
         if "r_fits" in r:
             lines += ["", f"R steps at n = {r['n']:,} ({r['r_fits']['version']}), elapsed s:", "",
