@@ -143,6 +143,7 @@ SLICES = {
     "longitudinal": (
         "trial.arms",
         "conf_levels",
+        "min_per_arm",
         "outcomes.recurrent",
         "outcomes.multistate",
         *_MODEL_TERMS,
