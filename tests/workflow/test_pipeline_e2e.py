@@ -169,7 +169,9 @@ def test_bring_your_own_trial_in_months_gets_grids_and_words_of_months(tmp_path)
     smk(wd, "--configfile", str(wd / "my.yaml"))
     risk = pd.read_csv(wd / "results/tables/survival/relapse_km_at_risk.csv")
     assert sorted(risk["time"].unique()) == [0, 3, 6, 9, 12, 15, 18, 21, 24]
-    rows = pd.read_csv(wd / "results/tables/survival_summary.csv")["Measure"].str.strip().tolist()
+    # the table's footnotes follow a blank row (issue 11 item 4)
+    rows = pd.read_csv(wd / "results/tables/survival_summary.csv")["Measure"].dropna()
+    rows = rows.str.strip().tolist()
     assert "Median time, months (95% CI)" in rows
     assert [r for r in rows if r.startswith("Relapsed by")] == [
         "Relapsed by month 6, % (95% CI)", "Relapsed by month 12, % (95% CI)",

@@ -175,7 +175,8 @@ def _downstream(rules: set) -> set:
              "survival": {"combine_estimates", "survival_figures_first_rtw",
                           "survival_figures_sustained_rtw", "presentation_tables", "trial_figures"},
              "regression": {"combine_estimates", "presentation_tables", "trial_figures"},
-             "combine_estimates": {"presentation_tables", "trial_figures", "longitudinal_table"}}
+             "combine_estimates": {"presentation_tables", "trial_figures", "longitudinal_table",
+                                   "estimands_table"}}
     out, todo = set(), list(rules)
     while todo:
         for nxt in after.get(todo.pop(), set()):
